@@ -486,8 +486,8 @@ void node_config_defaults(struct node_config *cfg)
     strcpy(l->rpc_listen.host, "127.0.0.1");
     l->rpc_listen.port = 20200;
     l->rpc_max_batch = 1000;
-    l->rpc_max_body_bytes = 32u << 20;
-    l->rpc_max_connections = 20000;
+    l->rpc_max_body_bytes = 5u << 20; /* as geth */
+    l->rpc_max_connections = 16384;
     strcpy(l->data_path, "data");
     l->log_level = LOG_INFO;
     strcpy(l->log_path, "log");
