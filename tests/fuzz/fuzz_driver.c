@@ -18,14 +18,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (1 << 20)
+#define FUZZ_MAX_INPUT (1 << 20)
 
 static size_t read_file(const char *path, uint8_t *buf)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;
-    size_t n = fread(buf, 1, MAX_INPUT, f);
+    size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
     fclose(f);
     return n;
 }
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     static uint8_t inputs[64][4096];
     static size_t sizes[64];
     size_t count = 0;
-    static uint8_t buf[MAX_INPUT];
+    static uint8_t buf[FUZZ_MAX_INPUT];
     DIR *d = opendir(argv[1]);
     if (d) {
         struct dirent *e;
