@@ -1360,7 +1360,20 @@ int raft_snapshot_installed(struct raft *r, const struct raft_snapshot_meta *met
         finish(r, u);
         return TC_ESTATE;
     }
-    if (meta->index > r->commit) {
+    if (meta->index > r->commit && meta->index <= last_index(r) &&
+        term_at(r, meta->index) == meta->term) {
+        /* Entries arrived while the snapshot was fetched: the log holds the
+         * snapshot's last entry, so by log matching it holds everything the
+         * snapshot stands for, and the entries after it may already have been
+         * acknowledged to the leader and offered in vote requests. Keep them
+         * (Raft, Figure 13, step 6); the ledger now holds up to meta->index. */
+        r->commit = meta->index;
+        if (r->applied < meta->index)
+            r->applied = meta->index;
+        uint64_t to = r->leader != RAFT_NONE ? r->leader : r->snapshot_from;
+        if (to != RAFT_NONE && to != r->id)
+            send_append_resp(r, to, meta->index);
+    } else if (meta->index > r->commit) {
         raft_mlog_reset(&r->log, meta->index, meta->term);
         r->base_conf = meta->membership;
         set_conf(r, &meta->membership, meta->index);
