@@ -12,8 +12,13 @@
 #include "base/error.h"
 #include "node/config.h"
 
-#define NODE_A "0x" "11111111111111111111111111111111111111111111111111111111111111112222222222222222222222222222222222222222222222222222222222222222"
-#define NODE_B "33333333333333333333333333333333333333333333333333333333333333334444444444444444444444444444444444444444444444444444444444444444"
+#define NODE_A                                                                                     \
+    "0x"                                                                                           \
+    "11111111111111111111111111111111111111111111111111111111111111112222222222222222222222222222" \
+    "222222222222222222222222222222222222"
+#define NODE_B                                                                                     \
+    "33333333333333333333333333333333333333333333333333333333333333334444444444444444444444444444" \
+    "444444444444444444444444444444444444"
 
 static const char *good_genesis = "[chain]\n"
                                   "chain_id = 20200\n"
@@ -144,21 +149,22 @@ static void test_bad_genesis_values(void **state)
                  "config.genesis: [consensus] node.0: at least one sealer");
     expect_error(true, "[consensus]\nnode.0 = " NODE_B "\nnode.1 = " NODE_B "\n",
                  "config.genesis: [consensus] node: node ID listed twice");
-    expect_error(true,
-                 "[consensus]\nnode.0 = " NODE_B "\nheartbeat_ms = 600\nelection_timeout_ms = 1000\n",
-                 "config.genesis: [consensus] election_timeout_ms:");
+    expect_error(
+        true, "[consensus]\nnode.0 = " NODE_B "\nheartbeat_ms = 600\nelection_timeout_ms = 1000\n",
+        "config.genesis: [consensus] election_timeout_ms:");
     expect_error(true, "[consensus]\nnode.0 = " NODE_B "\n[alloc]\n0x1234 = 5\n",
                  "config.genesis: [alloc] 0x1234: expected an address");
     expect_error(true,
                  "[consensus]\nnode.0 = " NODE_B
                  "\n[alloc]\n0x00000000000000000000000000000000000000aa = -5\n",
                  "config.genesis: [alloc] 0x00000000000000000000000000000000000000aa:");
-    expect_error(true,
-                 "[consensus]\nnode.0 = " NODE_B "\n[alloc]\n"
-                 "0x00000000000000000000000000000000000000aa = 1\n"
-                 "0x00000000000000000000000000000000000000AA = 2\n",
-                 "config.genesis: [alloc] 0x...: address 0x00000000000000000000000000000000000000aa "
-                 "allocated twice");
+    expect_error(
+        true,
+        "[consensus]\nnode.0 = " NODE_B "\n[alloc]\n"
+        "0x00000000000000000000000000000000000000aa = 1\n"
+        "0x00000000000000000000000000000000000000AA = 2\n",
+        "config.genesis: [alloc] 0x...: address 0x00000000000000000000000000000000000000aa "
+        "allocated twice");
     expect_error(true,
                  "[consensus]\nnode.0 = " NODE_B "\n[tx]\ngas_price = "
                  "115792089237316195423570985008687907853269984665640564039457584007913129639936\n",
@@ -188,9 +194,9 @@ static void test_load_names_missing_file(void **state)
 {
     struct node_config cfg;
     char err[512] = "";
-    assert_int_equal(node_config_load(&cfg, "/nonexistent/config.ini", "/nonexistent/g", err,
-                                      sizeof(err)),
-                     TC_EIO);
+    assert_int_equal(
+        node_config_load(&cfg, "/nonexistent/config.ini", "/nonexistent/g", err, sizeof(err)),
+        TC_EIO);
     assert_non_null(strstr(err, "/nonexistent/config.ini: cannot open"));
 }
 
