@@ -83,7 +83,7 @@ void hex_encode(const uint8_t *data, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int hex_digit(char c)
+int hex_digit_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -101,7 +101,7 @@ int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap, si
     if (hex_len / 2 > out_cap)
         return TC_ETOOBIG;
     for (size_t i = 0; i < hex_len; i += 2) {
-        int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+        int hi = hex_digit_value(hex[i]), lo = hex_digit_value(hex[i + 1]);
         if (hi < 0 || lo < 0)
             return TC_EINVAL;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -55,6 +55,8 @@ uint8_t *bytes_take(struct bytes *b, size_t *len);
 
 bool bytes_view_eq(struct bytes_view a, struct bytes_view b);
 
+/* Value of one hex digit [0-9a-fA-F], or -1 for any other character. */
+int hex_digit_value(char c);
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes incl. NUL), no prefix. */
 void hex_encode(const uint8_t *data, size_t len, char *out);
 /*

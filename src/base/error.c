@@ -1,6 +1,9 @@
 /* error.c - messages for the project's error codes. */
 #include "base/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *tc_strerror(int code)
 {
     switch (code) {
@@ -49,4 +52,14 @@ const char *tc_strerror(int code)
     default:
         return "unknown error";
     }
+}
+
+void tc_errorf(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (!err || err_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
 }

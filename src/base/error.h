@@ -36,7 +36,14 @@ enum tc_error {
     TC_ERROR_MIN = -20
 };
 
+#include <stddef.h>
+
 /* Short message for a TC_* code (static storage, never NULL). */
 const char *tc_strerror(int code);
+
+/* Formats a message into a caller's error buffer (`char *err, size_t
+ * err_len`); does nothing when err is NULL or err_len is 0. */
+void tc_errorf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

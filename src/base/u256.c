@@ -6,6 +6,8 @@
  */
 #include "base/u256.h"
 
+#include "base/bytes.h"
+
 #include <string.h>
 
 #include "base/error.h"
@@ -438,17 +440,6 @@ int u256_from_dec(const char *s, u256 *out)
     }
     *out = r;
     return TC_OK;
-}
-
-static int hex_digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int u256_from_hex(const char *s, u256 *out)

@@ -65,19 +65,6 @@ static void clear_error(void)
     last_error[0] = '\0';
 }
 
-static void copy_error(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void copy_error(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 const char *store_ns_name(enum store_ns ns)
 {
     if ((unsigned)ns >= STORE_NS_COUNT)
@@ -398,21 +385,21 @@ int store_open(const struct store_options *opts, struct store **out, char *err, 
     if (err && err_len)
         err[0] = '\0';
     if (!out) {
-        copy_error(err, err_len, "store_open: NULL output");
+        tc_errorf(err, err_len, "store_open: NULL output");
         return TC_EINVAL;
     }
     *out = NULL;
     if (!opts || !opts->path || !opts->path[0]) {
-        copy_error(err, err_len, "store_open: no database path given");
+        tc_errorf(err, err_len, "store_open: no database path given");
         return TC_EINVAL;
     }
     const char *path = opts->path;
     static const uint8_t zero_key[STORE_MASTER_KEY_BYTES];
     if (opts->sealed && CRYPTO_memcmp(opts->master_key, zero_key, sizeof(zero_key)) == 0) {
-        copy_error(err, err_len,
-                   "storage at %s: sealing is on but the storage key is all zero "
-                   "(not loaded?)",
-                   path);
+        tc_errorf(err, err_len,
+                  "storage at %s: sealing is on but the storage key is all zero "
+                  "(not loaded?)",
+                  path);
         return TC_EINVAL;
     }
     struct store *inner = NULL, *s = NULL;
@@ -461,7 +448,7 @@ out_close_store:
 out_close_inner:
     store_close(inner);
 fail:
-    copy_error(err, err_len, "storage at %s: %s", path, last_error);
+    tc_errorf(err, err_len, "storage at %s: %s", path, last_error);
     return rc;
 }
 
@@ -481,18 +468,18 @@ static int read_small_file(const char *path, char *buf, size_t cap, size_t *len,
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        copy_error(err, err_len, "key file %s: cannot open: %s", path, strerror(errno));
+        tc_errorf(err, err_len, "key file %s: cannot open: %s", path, strerror(errno));
         return TC_EIO;
     }
     int rc = TC_OK;
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        copy_error(err, err_len, "key file %s: cannot stat: %s", path, strerror(errno));
+        tc_errorf(err, err_len, "key file %s: cannot stat: %s", path, strerror(errno));
         rc = TC_EIO;
         goto out_close_fd;
     }
     if (!S_ISREG(st.st_mode)) {
-        copy_error(err, err_len, "key file %s: not a regular file", path);
+        tc_errorf(err, err_len, "key file %s: not a regular file", path);
         rc = TC_EINVAL;
         goto out_close_fd;
     }
@@ -504,7 +491,7 @@ static int read_small_file(const char *path, char *buf, size_t cap, size_t *len,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            copy_error(err, err_len, "key file %s: read failed: %s", path, strerror(errno));
+            tc_errorf(err, err_len, "key file %s: read failed: %s", path, strerror(errno));
             rc = TC_EIO;
             goto out_close_fd;
         }
@@ -526,7 +513,7 @@ int store_load_key_file(const char *path, uint8_t key[STORE_MASTER_KEY_BYTES], c
         return TC_EINVAL;
     memset(key, 0, STORE_MASTER_KEY_BYTES);
     if (!path || !path[0]) {
-        copy_error(err, err_len, "key file: no path given");
+        tc_errorf(err, err_len, "key file: no path given");
         return TC_EINVAL;
     }
     /* Largest accepted form: 64 hex digits + "\r\n"; one more byte tells
@@ -546,19 +533,19 @@ int store_load_key_file(const char *path, uint8_t key[STORE_MASTER_KEY_BYTES], c
         if (parse_hex_key(buf, key)) {
             rc = TC_OK;
         } else {
-            copy_error(err, err_len, "key file %s: not 64 hex digits", path);
+            tc_errorf(err, err_len, "key file %s: not 64 hex digits", path);
             goto out_wipe;
         }
     } else {
-        copy_error(err, err_len,
-                   "key file %s: %s%zu bytes; expected 64 hex digits (and an optional newline) "
-                   "or 32 raw bytes",
-                   path, len > CAP ? "more than " : "", len > CAP ? (size_t)CAP : len);
+        tc_errorf(err, err_len,
+                  "key file %s: %s%zu bytes; expected 64 hex digits (and an optional newline) "
+                  "or 32 raw bytes",
+                  path, len > CAP ? "more than " : "", len > CAP ? (size_t)CAP : len);
         goto out_wipe;
     }
     static const uint8_t zero[STORE_MASTER_KEY_BYTES];
     if (CRYPTO_memcmp(key, zero, STORE_MASTER_KEY_BYTES) == 0) {
-        copy_error(err, err_len, "key file %s: the key is all zero bytes", path);
+        tc_errorf(err, err_len, "key file %s: the key is all zero bytes", path);
         rc = TC_EINVAL;
     }
 out_wipe:

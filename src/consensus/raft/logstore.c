@@ -169,19 +169,6 @@ static const char *decode_header(const uint8_t *hdr, uint32_t max_len, struct re
 
 /* ---- error reporting ---- */
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
 /* Marks the store failed after an OS error on a write path (see logstore.h). */
 static int fail_io(struct logstore *ls, const char *what, const char *name)
 {
@@ -355,7 +342,7 @@ static int read_small_file(const struct logstore *ls, const char *name, uint8_t 
     if (fd < 0) {
         if (errno == ENOENT)
             return TC_ENOTFOUND;
-        set_err(err, err_len, "%s/%s: open: %s", ls->dir, name, strerror(errno));
+        tc_errorf(err, err_len, "%s/%s: open: %s", ls->dir, name, strerror(errno));
         return TC_EIO;
     }
     size_t got = 0;
@@ -364,7 +351,7 @@ static int read_small_file(const struct logstore *ls, const char *name, uint8_t 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            set_err(err, err_len, "%s/%s: read: %s", ls->dir, name, strerror(errno));
+            tc_errorf(err, err_len, "%s/%s: read: %s", ls->dir, name, strerror(errno));
             close(fd);
             return TC_EIO;
         }
@@ -376,8 +363,8 @@ static int read_small_file(const struct logstore *ls, const char *name, uint8_t 
             ssize_t more = read(fd, &extra, 1);
             close(fd);
             if (more != 0) {
-                set_err(err, err_len, "%s/%s: offset %zu: file longer than %zu bytes", ls->dir,
-                        name, cap, cap);
+                tc_errorf(err, err_len, "%s/%s: offset %zu: file longer than %zu bytes", ls->dir,
+                          name, cap, cap);
                 return TC_ECORRUPT;
             }
             *len = got;
@@ -418,7 +405,7 @@ static int load_hard_state(struct logstore *ls, char *err, size_t err_len)
         at = len - 4;
     }
     if (why) {
-        set_err(err, err_len, "%s/%s: offset %zu: %s", ls->dir, HARD_STATE_NAME, at, why);
+        tc_errorf(err, err_len, "%s/%s: offset %zu: %s", ls->dir, HARD_STATE_NAME, at, why);
         return TC_ECORRUPT;
     }
     ls->has_hard_state = true;
@@ -451,7 +438,7 @@ static int load_meta(struct logstore *ls, char *err, size_t err_len)
         at = META_BYTES - 4;
     }
     if (why) {
-        set_err(err, err_len, "%s/%s: offset %zu: %s", ls->dir, META_NAME, at, why);
+        tc_errorf(err, err_len, "%s/%s: offset %zu: %s", ls->dir, META_NAME, at, why);
         return TC_ECORRUPT;
     }
     ls->boundary_index = get_le64(buf + 8);
@@ -754,22 +741,22 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
     int rc = TC_OK;
     int fd = open_in_dir(ls, name, O_RDONLY);
     if (fd < 0) {
-        set_err(err, err_len, "%s/%s: open: %s", ls->dir, name, strerror(errno));
+        tc_errorf(err, err_len, "%s/%s: open: %s", ls->dir, name, strerror(errno));
         return TC_EIO;
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
-        set_err(err, err_len, "%s/%s: stat: %s", ls->dir, name, strerror(errno));
+        tc_errorf(err, err_len, "%s/%s: stat: %s", ls->dir, name, strerror(errno));
         rc = TC_EIO;
         goto out_close;
     }
     struct scan sc = { fd, (uint64_t)sb.st_size, buf, 0, 0 };
 
     if (seg->first_index != st->expected) {
-        set_err(err, err_len,
-                "%s/%s: offset 0: segment starts at index %" PRIu64 " but index %" PRIu64
-                " was expected (a segment is missing or cut short)",
-                ls->dir, name, seg->first_index, st->expected);
+        tc_errorf(err, err_len,
+                  "%s/%s: offset 0: segment starts at index %" PRIu64 " but index %" PRIu64
+                  " was expected (a segment is missing or cut short)",
+                  ls->dir, name, seg->first_index, st->expected);
         rc = TC_ECORRUPT;
         goto out_close;
     }
@@ -779,8 +766,8 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
         const char *why;
         rc = scan_record(&sc, off, ls->opt.max_record_bytes, &h, &why);
         if (rc == TC_EIO) {
-            set_err(err, err_len, "%s/%s: offset %" PRIu64 ": read: %s", ls->dir, name, off,
-                    strerror(errno));
+            tc_errorf(err, err_len, "%s/%s: offset %" PRIu64 ": read: %s", ls->dir, name, off,
+                      strerror(errno));
             goto out_close;
         }
         if (rc == TC_ECORRUPT) {
@@ -790,15 +777,15 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
                 rc = later_batch_follows(&sc, off, st->expected, ls->opt.max_record_bytes, &later,
                                          &later_off);
                 if (rc != TC_OK) {
-                    set_err(err, err_len, "%s/%s: read: %s", ls->dir, name, strerror(errno));
+                    tc_errorf(err, err_len, "%s/%s: read: %s", ls->dir, name, strerror(errno));
                     goto out_close;
                 }
             }
             if (!last || later) {
-                set_err(err, err_len,
-                        "%s/%s: offset %" PRIu64 ": %s (index %" PRIu64 ") followed by %s", ls->dir,
-                        name, off, why, st->expected,
-                        last ? "an intact record of a later batch" : "later segments");
+                tc_errorf(err, err_len,
+                          "%s/%s: offset %" PRIu64 ": %s (index %" PRIu64 ") followed by %s",
+                          ls->dir, name, off, why, st->expected,
+                          last ? "an intact record of a later batch" : "later segments");
                 rc = TC_ECORRUPT;
                 goto out_close;
             }
@@ -816,10 +803,10 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
         else if (h.batch_first > h.index)
             bad = "record batch start after its index";
         if (bad) {
-            set_err(err, err_len,
-                    "%s/%s: offset %" PRIu64 ": %s (index %" PRIu64 ", term %" PRIu64
-                    ", expected index %" PRIu64 ")",
-                    ls->dir, name, off, bad, h.index, h.term, st->expected);
+            tc_errorf(err, err_len,
+                      "%s/%s: offset %" PRIu64 ": %s (index %" PRIu64 ", term %" PRIu64
+                      ", expected index %" PRIu64 ")",
+                      ls->dir, name, off, bad, h.index, h.term, st->expected);
             rc = TC_ECORRUPT;
             goto out_close;
         }
@@ -827,7 +814,7 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
             struct entry_loc loc = { h.term, off, h.len, h.type };
             rc = push_loc(ls, loc);
             if (rc != TC_OK) {
-                set_err(err, err_len, "out of memory indexing %s", name);
+                tc_errorf(err, err_len, "out of memory indexing %s", name);
                 goto out_close;
             }
             ls->last_index = h.index;
@@ -843,8 +830,8 @@ static int scan_segment(struct logstore *ls, size_t s, bool last, struct scan_st
               ls->dir, name, off, st->expected, sc.size - off);
         int wfd = open_in_dir(ls, name, O_RDWR);
         if (wfd < 0 || ftruncate(wfd, (off_t)off) != 0 || sync_data(ls, wfd) != 0) {
-            set_err(err, err_len, "%s/%s: truncating the torn tail at offset %" PRIu64 ": %s",
-                    ls->dir, name, off, strerror(errno));
+            tc_errorf(err, err_len, "%s/%s: truncating the torn tail at offset %" PRIu64 ": %s",
+                      ls->dir, name, off, strerror(errno));
             if (wfd >= 0)
                 close(wfd);
             rc = TC_EIO;
@@ -888,7 +875,7 @@ static int list_segments(struct logstore *ls, char *err, size_t err_len)
 {
     DIR *d = opendir(ls->dir);
     if (!d) {
-        set_err(err, err_len, "%s: opendir: %s", ls->dir, strerror(errno));
+        tc_errorf(err, err_len, "%s: opendir: %s", ls->dir, strerror(errno));
         return TC_EIO;
     }
     int rc = TC_OK;
@@ -900,7 +887,7 @@ static int list_segments(struct logstore *ls, char *err, size_t err_len)
         struct segment seg = { first, 0, 0, true };
         rc = push_segment(ls, seg);
         if (rc != TC_OK) {
-            set_err(err, err_len, "out of memory listing %s", ls->dir);
+            tc_errorf(err, err_len, "out of memory listing %s", ls->dir);
             break;
         }
     }
@@ -929,14 +916,14 @@ static int drop_compacted_segments(struct logstore *ls, char *err, size_t err_le
     bool dropped = false;
     while (ls->seg_count > 1 && ls->segs[1].first_index <= ls->boundary_index + 1) {
         if (drop_segment(ls, 0) != TC_OK) {
-            set_err(err, err_len, "%s: cannot delete a compacted segment: %s", ls->dir,
-                    strerror(errno));
+            tc_errorf(err, err_len, "%s: cannot delete a compacted segment: %s", ls->dir,
+                      strerror(errno));
             return TC_EIO;
         }
         dropped = true;
     }
     if (dropped && sync_dir(ls) != 0) {
-        set_err(err, err_len, "%s: fsync: %s", ls->dir, strerror(errno));
+        tc_errorf(err, err_len, "%s: fsync: %s", ls->dir, strerror(errno));
         return TC_EIO;
     }
     return TC_OK;
@@ -966,10 +953,10 @@ static int recover(struct logstore *ls, char *err, size_t err_len)
     if (st.expected > ls->boundary_index + 1) {
         char name[64];
         segment_name(st.expected, name, sizeof(name));
-        set_err(err, err_len,
-                "%s/%s: offset 0: log starts at index %" PRIu64
-                " but the compaction boundary is %" PRIu64 " (a segment is missing)",
-                ls->dir, name, st.expected, ls->boundary_index);
+        tc_errorf(err, err_len,
+                  "%s/%s: offset 0: log starts at index %" PRIu64
+                  " but the compaction boundary is %" PRIu64 " (a segment is missing)",
+                  ls->dir, name, st.expected, ls->boundary_index);
         rc = TC_ECORRUPT;
         goto out_free;
     }
@@ -982,8 +969,8 @@ static int recover(struct logstore *ls, char *err, size_t err_len)
     if (st.expected <= ls->boundary_index + 1) {
         while (ls->seg_count > 0) {
             if (drop_segment(ls, ls->seg_count - 1) != TC_OK) {
-                set_err(err, err_len, "%s: cannot delete a compacted segment: %s", ls->dir,
-                        strerror(errno));
+                tc_errorf(err, err_len, "%s: cannot delete a compacted segment: %s", ls->dir,
+                          strerror(errno));
                 rc = TC_EIO;
                 goto out_free;
             }
@@ -991,7 +978,7 @@ static int recover(struct logstore *ls, char *err, size_t err_len)
         ls->loc_count = 0;
         ls->last_index = ls->boundary_index;
         if (sync_dir(ls) != 0) {
-            set_err(err, err_len, "%s: fsync: %s", ls->dir, strerror(errno));
+            tc_errorf(err, err_len, "%s: fsync: %s", ls->dir, strerror(errno));
             rc = TC_EIO;
             goto out_free;
         }
@@ -1015,12 +1002,12 @@ void logstore_options_default(struct logstore_options *opt)
 int logstore_open(const char *dir, const struct logstore_options *opt, struct logstore **out,
                   char *err, size_t err_len)
 {
-    set_err(err, err_len, "%s", "");
+    tc_errorf(err, err_len, "%s", "");
     if (!out)
         return TC_EINVAL;
     *out = NULL;
     if (!dir || !*dir) {
-        set_err(err, err_len, "log store: empty directory name");
+        tc_errorf(err, err_len, "log store: empty directory name");
         return TC_EINVAL;
     }
     struct logstore_options o;
@@ -1031,11 +1018,11 @@ int logstore_open(const char *dir, const struct logstore_options *opt, struct lo
     if (o.segment_bytes < MIN_SEGMENT_BYTES || o.max_record_bytes == 0 ||
         o.max_record_bytes > MAX_RECORD_LIMIT ||
         o.max_pending_bytes < (uint64_t)o.max_record_bytes + HDR) {
-        set_err(err, err_len, "%s: invalid log store options", dir);
+        tc_errorf(err, err_len, "%s: invalid log store options", dir);
         return TC_EINVAL;
     }
     if (strlen(dir) + 32 >= PATH_MAX) {
-        set_err(err, err_len, "%s: path too long", dir);
+        tc_errorf(err, err_len, "%s: path too long", dir);
         return TC_EINVAL;
     }
     struct logstore *ls = calloc(1, sizeof(*ls));
@@ -1050,18 +1037,18 @@ int logstore_open(const char *dir, const struct logstore_options *opt, struct lo
     if (mkdir(dir, 0700) == 0) {
         LOG_I(MOD, "created log directory %s", dir);
         if (o.fsync && sync_parent_dir(dir) != 0) {
-            set_err(err, err_len, "%s: fsync of the parent directory: %s", dir, strerror(errno));
+            tc_errorf(err, err_len, "%s: fsync of the parent directory: %s", dir, strerror(errno));
             rc = TC_EIO;
             goto out_free;
         }
     } else if (errno != EEXIST) {
-        set_err(err, err_len, "%s: mkdir: %s", dir, strerror(errno));
+        tc_errorf(err, err_len, "%s: mkdir: %s", dir, strerror(errno));
         rc = TC_EIO;
         goto out_free;
     }
     ls->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ls->dir_fd < 0) {
-        set_err(err, err_len, "%s: open: %s", dir, strerror(errno));
+        tc_errorf(err, err_len, "%s: open: %s", dir, strerror(errno));
         rc = TC_EIO;
         goto out_free;
     }
@@ -1074,7 +1061,7 @@ int logstore_open(const char *dir, const struct logstore_options *opt, struct lo
     return TC_OK;
 out_close:
     if (rc == TC_ENOMEM && err && err_len && !*err)
-        set_err(err, err_len, "%s: out of memory", dir);
+        tc_errorf(err, err_len, "%s: out of memory", dir);
     logstore_close(ls);
     return rc;
 out_free:
