@@ -449,6 +449,50 @@ static bool is_hash(const char *s)
     return strlen(s) == 66 && s[0] == '0' && s[1] == 'x' && hex_decode_exact(s, h, 32) == TC_OK;
 }
 
+/* [s] or, with a flag, [s, *flag]; NULL when out of memory. */
+static cJSON *string_params(const char *s, const bool *flag)
+{
+    cJSON *params = cJSON_CreateArray();
+    if (params == NULL || !cJSON_AddItemToArray(params, cJSON_CreateString(s)) ||
+        (flag && !cJSON_AddItemToArray(params, cJSON_CreateBool(*flag)))) {
+        cJSON_Delete(params);
+        return NULL;
+    }
+    return params;
+}
+
+/*
+ * Calls `method` with `params` (taken; NULL means they could not be built)
+ * and shows the result: the raw JSON with --json, "WHAT ARG not found" for a
+ * null result, else print(result) or print_full(result, --full). Returns the
+ * exit status.
+ */
+static int call_and_show(struct rpc_client *c, const char *cmd, const char *method, cJSON *params,
+                         const struct rpc_opts *o, const char *what, const char *arg,
+                         void (*print)(const cJSON *), void (*print_full)(const cJSON *, bool))
+{
+    if (params == NULL)
+        return 1;
+    cJSON *result = NULL;
+    int rc = call(c, cmd, method, params, &result);
+    cJSON_Delete(params);
+    if (rc != TC_OK)
+        return 1;
+    int exit_status = 0;
+    if (o->json) {
+        print_json(result);
+    } else if (cJSON_IsNull(result)) {
+        fprintf(stderr, "teechain %s: %s %s not found\n", cmd, what, arg);
+        exit_status = 1;
+    } else if (print_full) {
+        print_full(result, o->full);
+    } else {
+        print(result);
+    }
+    cJSON_Delete(result);
+    return exit_status;
+}
+
 /* Runs a one-argument lookup (tx/receipt by hash) and prints it. */
 static int run_lookup(int argc, char **argv, const char *method, const char *what,
                       void (*print)(const cJSON *))
@@ -465,27 +509,8 @@ static int run_lookup(int argc, char **argv, const char *method, const char *wha
         return usage_error(argv[0], "not a transaction hash (0x + 64 hex digits): %s", argv[first]);
     if (open_client(&c, argv[0], &o) != TC_OK)
         return 1;
-    cJSON *params = cJSON_CreateArray();
-    cJSON *result = NULL;
-    if (params == NULL || !cJSON_AddItemToArray(params, cJSON_CreateString(argv[first]))) {
-        cJSON_Delete(params);
-        return 1;
-    }
-    int rc = call(&c, argv[0], method, params, &result);
-    cJSON_Delete(params);
-    if (rc != TC_OK)
-        return 1;
-    int exit_status = 0;
-    if (o.json) {
-        print_json(result);
-    } else if (cJSON_IsNull(result)) {
-        fprintf(stderr, "teechain %s: %s %s not found\n", argv[0], what, argv[first]);
-        exit_status = 1;
-    } else {
-        print(result);
-    }
-    cJSON_Delete(result);
-    return exit_status;
+    return call_and_show(&c, argv[0], method, string_params(argv[first], NULL), &o, what,
+                         argv[first], print, NULL);
 }
 
 /* ---- tx / receipt ------------------------------------------------------ */
@@ -627,28 +652,8 @@ static int run_block(int argc, char **argv)
     }
     if (open_client(&c, argv[0], &o) != TC_OK)
         return 1;
-    cJSON *params = cJSON_CreateArray();
-    cJSON *result = NULL;
-    if (params == NULL || !cJSON_AddItemToArray(params, cJSON_CreateString(number)) ||
-        !cJSON_AddItemToArray(params, cJSON_CreateBool(o.full))) {
-        cJSON_Delete(params);
-        return 1;
-    }
-    int rc = call(&c, argv[0], method, params, &result);
-    cJSON_Delete(params);
-    if (rc != TC_OK)
-        return 1;
-    int exit_status = 0;
-    if (o.json) {
-        print_json(result);
-    } else if (cJSON_IsNull(result)) {
-        fprintf(stderr, "teechain block: block %s not found\n", arg);
-        exit_status = 1;
-    } else {
-        print_block(result, o.full);
-    }
-    cJSON_Delete(result);
-    return exit_status;
+    return call_and_show(&c, argv[0], method, string_params(number, &o.full), &o, "block", arg,
+                         NULL, print_block);
 }
 
 /* ---- status ------------------------------------------------------------ */
