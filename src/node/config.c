@@ -704,11 +704,6 @@ void node_config_free(struct node_config *cfg)
     cfg->genesis.alloc_count = 0;
 }
 
-const char *consensus_type_name(enum consensus_type t)
-{
-    return t == CONSENSUS_PBFT ? "pbft" : "raft";
-}
-
 const char *tee_platform_name(enum tee_platform p)
 {
     return p == TEE_PLATFORM_SGX ? "sgx" : "virtual";
