@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's "run" job. Until a node can be started (issue 4), the main job
-# is to run TEEChain's primitives against the public Ethereum test vectors and
-# the Raft simulator, and to say plainly what ran.
+# is to run TEEChain's primitives and EVM against the public Ethereum test
+# vectors and the Raft core through the simulator, and to say plainly what ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vectors="${TC_ETH_TESTS:-$(cd .. && pwd)/shared/ethereum-tests}"
@@ -12,7 +12,7 @@ if [ ! -d "$vectors" ]; then
 fi
 
 status=0
-for suite in rlp:RLPTests trie:TrieTests tx:TransactionTests; do
+for suite in rlp:RLPTests trie:TrieTests tx:TransactionTests state:GeneralStateTests; do
   name=${suite%%:*}
   dir=${suite#*:}
   echo "== teechain-conformance $name $vectors/$dir"
