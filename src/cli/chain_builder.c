@@ -19,9 +19,9 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "cli/cli_util.h"
-#include "cli/node_cert.h"
 #include "crypto/ecdsa.h"
 #include "crypto/random.h"
+#include "net/node_cert.h"
 
 #define PATH_BYTES 4096
 

@@ -22,8 +22,8 @@
 #include "cli/chain_builder.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/node_cert.h"
 #include "crypto/ecdsa.h"
+#include "net/node_cert.h"
 #include "node/config.h"
 
 #define MAX_FILE (1u << 20)

@@ -14,8 +14,8 @@
 
 #include "base/bytes.h"
 #include "base/error.h"
-#include "cli/node_cert.h"
 #include "crypto/ecdsa.h"
+#include "net/node_cert.h"
 
 struct fixture {
     EVP_PKEY *ca_key;

@@ -1,8 +1,10 @@
 /*
  * node_cert.h - the chain CA, node keys and node TLS certificates that
- * `teechain build-chain` writes, and the check that binds a TLS certificate
- * to a node ID (the P2P layer calls node_cert_verify_chain and
- * node_cert_verify_binding on a peer's certificate after the handshake).
+ * `teechain build-chain` writes (src/cli/chain_builder.c), and the check that
+ * binds a TLS certificate to a node ID. The P2P layer (net/p2p.c) has
+ * OpenSSL verify a peer's chain to the CA during the TLS handshake (what
+ * node_cert_verify_chain checks outside TLS), then runs
+ * node_cert_verify_binding on the peer's certificate.
  *
  * Two keys per node. The node key (conf/node.pem) is secp256k1: its
  * uncompressed public key without the 0x04 prefix is the node ID that the
@@ -32,8 +34,8 @@
  *
  * Errors: 0 or a negative TC_E* code; with an `err` buffer, a one-line reason.
  */
-#ifndef TC_CLI_NODE_CERT_H
-#define TC_CLI_NODE_CERT_H
+#ifndef TC_NET_NODE_CERT_H
+#define TC_NET_NODE_CERT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* node_cert.c - chain CA, node keys, node TLS certificates and their binding. */
-#include "cli/node_cert.h"
+#include "net/node_cert.h"
 
 #include <errno.h>
 #include <stdio.h>
