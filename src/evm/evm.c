@@ -1155,6 +1155,24 @@ static void run_precompile(struct evm *vm, const struct evm_message *msg, struct
         vm->unsupported_precompile = msg->code_address.bytes[19];
 }
 
+/*
+ * The end of every message: a failed one leaves no state change behind and
+ * earns no refund; unless it was a REVERT, it also consumes all its gas and
+ * returns no data.
+ */
+static void settle_message(const struct evm_host *host, uint64_t mark, struct bytes *out,
+                           struct evm_result *res)
+{
+    if (res->status == EVM_SUCCESS)
+        return;
+    host->ops->revert_to(host->ctx, mark);
+    res->gas_refund = 0;
+    if (res->status != EVM_REVERT) {
+        res->gas_left = 0;
+        bytes_clear(out);
+    }
+}
+
 static void call_message(struct evm *vm, const struct evm_host *host,
                          const struct evm_tx_context *tx, const struct evm_message *msg,
                          struct bytes *out, struct evm_result *res)
@@ -1183,14 +1201,7 @@ static void call_message(struct evm *vm, const struct evm_host *host,
         res->status = run_code(vm, host, tx, msg, &msg->recipient, &hash, code, len, out,
                                &res->gas_left, &res->gas_refund);
     }
-    if (res->status != EVM_SUCCESS) {
-        h->revert_to(host->ctx, mark);
-        res->gas_refund = 0;
-        if (res->status != EVM_REVERT) {
-            res->gas_left = 0;
-            bytes_clear(out);
-        }
-    }
+    settle_message(host, mark, out, res);
 }
 
 static void create_message(struct evm *vm, const struct evm_host *host,
@@ -1256,14 +1267,7 @@ static void create_message(struct evm *vm, const struct evm_host *host,
             bytes_clear(out); /* a successful creation returns no data */
         }
     }
-    if (res->status != EVM_SUCCESS) {
-        h->revert_to(ctx, mark);
-        res->gas_refund = 0;
-        if (res->status != EVM_REVERT) {
-            res->gas_left = 0;
-            bytes_clear(out);
-        }
-    }
+    settle_message(host, mark, out, res);
 }
 
 static void execute_message(struct evm *vm, const struct evm_host *host,
