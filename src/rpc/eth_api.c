@@ -200,17 +200,25 @@ static cJSON *tx_json(struct bytes_view raw, const struct ledger_tx_location *lo
     return o;
 }
 
+/* The params are exactly one 32-byte hash; otherwise answers -32602. */
+static bool hash_param(struct rpc_call *call, const cJSON *params, uint8_t hash[32])
+{
+    char err[RPC_ERRMSG_LEN];
+    if (!check_params(call, params, 1, 1))
+        return false;
+    if (rpc_param_fixed(rpc_param_at(params, 0), hash, 32, err) != TC_OK) {
+        rpc_call_invalid_param(call, 0, err);
+        return false;
+    }
+    return true;
+}
+
 static void eth_get_transaction_by_hash(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
-    char err[RPC_ERRMSG_LEN];
     uint8_t hash[32];
-    if (!check_params(call, params, 1, 1))
+    if (!hash_param(call, params, hash))
         return;
-    if (rpc_param_fixed(rpc_param_at(params, 0), hash, 32, err) != TC_OK) {
-        rpc_call_invalid_param(call, 0, err);
-        return;
-    }
     struct bytes raw;
     bytes_init(&raw);
     struct ledger_tx_location loc;
@@ -280,14 +288,9 @@ static cJSON *receipt_json(const struct ledger_receipt *lr, const uint8_t sender
 static void eth_get_transaction_receipt(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
-    char err[RPC_ERRMSG_LEN];
     uint8_t hash[32];
-    if (!check_params(call, params, 1, 1))
+    if (!hash_param(call, params, hash))
         return;
-    if (rpc_param_fixed(rpc_param_at(params, 0), hash, 32, err) != TC_OK) {
-        rpc_call_invalid_param(call, 0, err);
-        return;
-    }
     struct ledger_receipt lr;
     struct bytes raw;
     bytes_init(&raw);
