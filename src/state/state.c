@@ -1135,6 +1135,11 @@ static int layer_has_storage(void *ctx, const uint8_t addr[20], bool *out)
     return s->reader.has_storage(s->reader.ctx, addr, out);
 }
 
+void state_rebase(struct state *s, const struct state_reader *r)
+{
+    s->reader = *r;
+}
+
 void state_as_reader(const struct state *s, struct state_reader *out)
 {
     out->account = layer_account;

@@ -158,6 +158,15 @@ int state_error(const struct state *s);
  */
 void state_as_reader(const struct state *s, struct state_reader *out);
 
+/*
+ * Replaces s's reader by r, which must answer exactly as the old reader does
+ * for every key: the leader uses it when the block whose state was s's reader
+ * (through state_as_reader()) has been applied to the ledger, so that the
+ * ledger now reads the same state and the lower layer can be freed. r is
+ * copied. Between transactions only.
+ */
+void state_rebase(struct state *s, const struct state_reader *r);
+
 /* ---- transactions ------------------------------------------------------- */
 
 /*

@@ -1,0 +1,668 @@
+/*
+ * chain.c - the node's chain thread: drives the Raft core (ticks, persistence
+ * to the log store, committed entries), seals blocks when this node leads, and
+ * applies every committed entry to the ledger in order. See node.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "chain/entry.h"
+#include "chain/tx.h"
+#include "crypto/random.h"
+#include "node/node_internal.h"
+
+#define MOD "chain"
+
+/* How often the pool is swept for expired transactions. */
+#define EXPIRE_PERIOD_MS 1000u
+
+/* ---- the in-flight pipeline ----------------------------------------------- */
+
+static struct node_inflight *inflight_at(struct node *n, size_t i)
+{
+    return &n->inflight[(n->inflight_head + i) % NODE_MAX_INFLIGHT_BLOCKS];
+}
+
+static struct node_inflight *inflight_tail(struct node *n)
+{
+    return n->inflight_count ? inflight_at(n, n->inflight_count - 1) : NULL;
+}
+
+static void inflight_release(struct node_inflight *f)
+{
+    state_free(f->state);
+    bytes_free(&f->payload);
+    free(f->tx_hashes);
+    memset(f, 0, sizeof(*f));
+}
+
+/* Drops every speculative block (newest first: each reads through the one
+ * below) and gives its transactions back to the pool. */
+static void inflight_drop_all(struct node *n, const char *why)
+{
+    if (n->inflight_count == 0)
+        return;
+    LOG_W(MOD, "dropping %zu speculative block(s): %s", n->inflight_count, why);
+    while (n->inflight_count > 0) {
+        struct node_inflight *f = inflight_at(n, n->inflight_count - 1);
+        txpool_return(n->pool, (const uint8_t(*)[32])f->tx_hashes, f->tx_count);
+        inflight_release(f);
+        n->inflight_count--;
+    }
+    n->inflight_head = 0;
+}
+
+/* The oldest in-flight block was applied: the block above it now reads the
+ * ledger, which holds exactly that state. */
+static void inflight_pop(struct node *n)
+{
+    struct node_inflight *f = inflight_at(n, 0);
+    if (n->inflight_count > 1) {
+        struct state_reader r = ledger_state_reader(n->ledger);
+        state_rebase(inflight_at(n, 1)->state, &r);
+    }
+    inflight_release(f);
+    n->inflight_head = (n->inflight_head + 1) % NODE_MAX_INFLIGHT_BLOCKS;
+    n->inflight_count--;
+}
+
+/* BLOCKHASH over the blocks in flight, then the ledger. */
+static bool chain_block_hash(void *ctx, uint64_t number, uint8_t hash[32])
+{
+    struct node *n = ctx;
+    for (size_t i = 0; i < n->inflight_count; i++) {
+        const struct node_inflight *f = inflight_at(n, i);
+        if (f->number == number) {
+            memcpy(hash, f->hash, 32);
+            return true;
+        }
+    }
+    return ledger_state_block_hash(n->ledger, number, hash);
+}
+
+/* ---- persistence and application ------------------------------------------ */
+
+static void persist_update(struct node *n, const struct raft_update *u)
+{
+    int rc;
+    if (u->hard_state_changed &&
+        (rc = logstore_save_hard_state(n->log, u->hard_state.term, u->hard_state.vote, NULL, 0)))
+        log_fatal(MOD, "cannot save the Raft hard state: %s", tc_strerror(rc));
+    if (u->log_reset && (rc = logstore_reset_to_snapshot(n->log, u->reset.index, u->reset.term)))
+        log_fatal(MOD, "cannot reset the Raft log to a snapshot: %s", tc_strerror(rc));
+    if (u->entry_count == 0)
+        return;
+    if (u->entries[0].index <= logstore_last_index(n->log) &&
+        (rc = logstore_truncate_suffix(n->log, u->entries[0].index)))
+        log_fatal(MOD, "cannot truncate the Raft log at %" PRIu64 ": %s", u->entries[0].index,
+                  tc_strerror(rc));
+    for (size_t i = 0; i < u->entry_count; i++) {
+        const struct raft_entry *e = &u->entries[i];
+        if ((rc = logstore_append(n->log, e->index, e->term, e->type, e->data, e->len)))
+            log_fatal(MOD, "cannot append Raft entry %" PRIu64 ": %s", e->index, tc_strerror(rc));
+    }
+    if ((rc = logstore_sync(n->log)))
+        log_fatal(MOD, "cannot sync the Raft log: %s", tc_strerror(rc));
+}
+
+/* The hashes of a decoded block's transactions (for the pool). */
+static uint8_t (*block_tx_hashes(const struct block *b))[32]
+{
+    uint8_t(*h)[32] = xcalloc(b->tx_count ? b->tx_count : 1, 32);
+    for (size_t i = 0; i < b->tx_count; i++) {
+        struct tx tx;
+        /* block_entry_decode checked that every transaction decodes. */
+        if (tx_decode(b->txs[i], &tx, NULL) == TC_OK)
+            tx_hash(&tx, h[i]);
+    }
+    return h;
+}
+
+static void apply_block(struct node *n, const struct raft_entry *re)
+{
+    struct node_inflight *own = n->inflight_count ? inflight_at(n, 0) : NULL;
+    if (own && (own->index != re->index || own->term != re->term)) {
+        /* The log holds another entry where ours was: it was overwritten. */
+        inflight_drop_all(n, "a different entry was committed at their index");
+        own = NULL;
+    }
+    struct bytes_view payload =
+        own ? bytes_as_view(&own->payload) : bytes_view_of(re->data, re->len);
+    struct block_entry e;
+    const char *reason = NULL;
+    int rc = block_entry_decode(payload, &e, &reason);
+    if (rc == TC_OK && !own) {
+        struct ledger_head head;
+        ledger_head(n->ledger, &head);
+        if ((rc = block_entry_check(&e, head.state_root, &reason)) == TC_OK)
+            rc = block_verify_seal(&e.block, (const uint8_t(*)[20])n->sealer_addresses,
+                                   n->sealer_count, &reason);
+    }
+    if (rc != TC_OK)
+        log_fatal(MOD, "committed Raft entry %" PRIu64 " is not a valid block: %s (%s)", re->index,
+                  reason ? reason : "", tc_strerror(rc));
+    if ((rc = ledger_apply(n->ledger, &e, re->index, re->term)) != TC_OK)
+        log_fatal(MOD, "cannot apply block %" PRIu64 " (Raft entry %" PRIu64 "): %s",
+                  e.block.header.number, re->index, ledger_last_error());
+
+    uint64_t failed = 0;
+    for (size_t i = 0; i < e.receipt_count; i++)
+        failed += e.receipts[i].status ? 0 : 1;
+    uint8_t(*hashes)[32] = own ? own->tx_hashes : block_tx_hashes(&e.block);
+    txpool_committed(n->pool, (const uint8_t(*)[32])hashes, e.block.tx_count);
+    metric_inc(n->m_blocks);
+    metric_add(n->m_txs, e.block.tx_count);
+    metric_add(n->m_failed_txs, failed);
+    metric_gauge_set(n->m_head, (int64_t)e.block.header.number);
+    if (own)
+        metric_observe(n->m_commit_latency,
+                       (double)(clock_monotonic_ms() - own->sealed_ms) / 1000.0);
+    LOG_D(MOD, "applied block %" PRIu64 " (%zu txs) at Raft index %" PRIu64, e.block.header.number,
+          e.block.tx_count, re->index);
+    if (own)
+        inflight_pop(n);
+    else
+        free(hashes);
+    block_entry_free(&e);
+}
+
+static void apply_committed(struct node *n, const struct raft_update *u)
+{
+    for (size_t i = 0; i < u->committed_count; i++) {
+        const struct raft_entry *e = &u->committed[i];
+        if (e->type == RAFT_ENTRY_BLOCK) {
+            apply_block(n, e);
+        } else {
+            int rc = ledger_note_applied(n->ledger, e->index, e->term);
+            if (rc != TC_OK)
+                log_fatal(MOD, "cannot record Raft entry %" PRIu64 " as applied: %s", e->index,
+                          ledger_last_error());
+        }
+    }
+}
+
+/* Compacts the Raft log behind the applied index, keeping a tail. */
+static void maybe_compact(struct node *n)
+{
+    uint64_t applied = raft_applied_index(n->raft);
+    uint64_t first = logstore_first_index(n->log);
+    if (applied < first + 2 * NODE_LOG_TAIL_ENTRIES)
+        return;
+    uint64_t upto = applied - NODE_LOG_TAIL_ENTRIES;
+    int rc = logstore_compact(n->log, upto + 1);
+    if (rc == TC_OK)
+        rc = raft_compact(n->raft, upto);
+    if (rc != TC_OK)
+        LOG_W(MOD, "cannot compact the Raft log up to %" PRIu64 ": %s", upto, tc_strerror(rc));
+}
+
+static void publish_status(struct node *n)
+{
+    struct node_status st;
+    memset(&st, 0, sizeof(st));
+    st.role = (uint8_t)raft_role(n->raft);
+    st.term = raft_term(n->raft);
+    st.leader = raft_leader(n->raft);
+    st.commit_index = raft_commit_index(n->raft);
+    st.applied_index = raft_applied_index(n->raft);
+    st.last_index = raft_last_index(n->raft);
+    st.first_index = raft_first_index(n->raft);
+    st.members = *raft_membership(n->raft);
+    for (uint32_t i = 0; i < st.members.count && i < RAFT_MAX_NODES; i++)
+        st.match_index[i] = raft_match_index(n->raft, st.members.members[i].id);
+    pthread_mutex_lock(&n->mu);
+    n->status = st;
+    pthread_mutex_unlock(&n->mu);
+}
+
+/*
+ * Carries out an update and every update that its persistence releases: persist,
+ * send, apply, report. Messages to other nodes cannot occur with one voter (the
+ * only configuration node_open accepts).
+ */
+static void process(struct node *n, int rc, const char *event)
+{
+    struct raft_update *u = &n->update;
+    if (rc != TC_OK && rc != TC_ESTATE && rc != TC_EAGAIN)
+        LOG_W(MOD, "Raft %s: %s", event, tc_strerror(rc));
+    for (;;) {
+        uint64_t seq = u->persist_seq;
+        if (seq)
+            persist_update(n, u);
+        if (u->message_count)
+            LOG_W(MOD, "%zu Raft message(s) to peers dropped: no peers in a one-node chain",
+                  u->message_count);
+        apply_committed(n, u);
+        if (!seq)
+            break;
+        if ((rc = raft_persisted(n->raft, seq, u)) != TC_OK)
+            log_fatal(MOD, "Raft rejected persistence report %" PRIu64 ": %s", seq,
+                      tc_strerror(rc));
+    }
+    bool leader = raft_is_leader(n->raft);
+    if (n->was_leader && !leader)
+        inflight_drop_all(n, "leadership lost");
+    if (leader != n->was_leader)
+        LOG_I(MOD, "%s (term %" PRIu64 ")", leader ? "leading" : "following", raft_term(n->raft));
+    n->was_leader = leader;
+    maybe_compact(n);
+    publish_status(n);
+}
+
+/* ---- the sealer ------------------------------------------------------------ */
+
+struct parent {
+    uint64_t number;
+    uint8_t hash[32];
+    uint8_t state_root[32];
+    uint64_t timestamp;
+};
+
+static int current_parent(struct node *n, struct parent *p)
+{
+    const struct node_inflight *t = inflight_tail(n);
+    if (t) {
+        p->number = t->number;
+        memcpy(p->hash, t->hash, 32);
+        memcpy(p->state_root, t->state_root, 32);
+        p->timestamp = t->timestamp;
+        return TC_OK;
+    }
+    struct ledger_head head;
+    struct block_header h;
+    ledger_head(n->ledger, &head);
+    int rc = ledger_block_header(n->ledger, head.number, &h);
+    if (rc != TC_OK)
+        return rc;
+    p->number = head.number;
+    memcpy(p->hash, head.hash, 32);
+    memcpy(p->state_root, head.state_root, 32);
+    p->timestamp = h.timestamp;
+    return TC_OK;
+}
+
+/* May this node seal the next block now? Only a leader whose log beyond the
+ * applied index holds nothing but its own in-flight blocks. */
+static bool can_seal(struct node *n)
+{
+    if (!raft_is_leader(n->raft) || n->inflight_count >= NODE_MAX_INFLIGHT_BLOCKS)
+        return false;
+    const struct node_inflight *t = inflight_tail(n);
+    uint64_t top = t ? t->index : raft_applied_index(n->raft);
+    return raft_last_index(n->raft) == top;
+}
+
+struct built {
+    struct state *state;
+    struct bytes payload;
+    uint8_t (*included)[32];
+    size_t included_count;
+    uint8_t (*dropped)[32];
+    size_t dropped_count;
+    struct block_header header;
+    uint8_t hash[32];
+};
+
+static void built_free(struct built *b)
+{
+    state_free(b->state);
+    bytes_free(&b->payload);
+    free(b->included);
+    free(b->dropped);
+}
+
+/* Executes the taken transactions on a new state over the parent and seals
+ * them into a BLOCK entry. Returns 0 (b->included_count may be 0: every
+ * transaction was dropped) or an error (the block is abandoned). */
+static int build_block(struct node *n, const struct parent *p, struct built *b)
+{
+    const struct genesis_config *g = &n->cfg->genesis;
+    const struct txpool_batch *batch = &n->batch;
+    size_t count = batch->count;
+    struct state_reader reader;
+    const struct node_inflight *t = inflight_tail(n);
+    if (t)
+        state_as_reader(t->state, &reader);
+    else
+        reader = ledger_state_reader(n->ledger);
+    int rc = state_new(&reader, &b->state);
+    if (rc != TC_OK)
+        return rc;
+    state_set_block_hashes(b->state, chain_block_hash, n);
+
+    struct exec_block_env env;
+    memset(&env, 0, sizeof(env));
+    memcpy(env.coinbase, n->address, 20);
+    env.number = p->number + 1;
+    uint64_t now_s = clock_wall_ms() / 1000;
+    env.timestamp = now_s > p->timestamp ? now_s : p->timestamp;
+    env.gas_limit = g->block_gas_limit;
+    env.chain_id = u256_from_u64(g->chain_id);
+    exec_begin(n->exec, b->state, &env);
+
+    struct bytes_view *txs = xcalloc(count ? count : 1, sizeof(*txs));
+    struct receipt *receipts = xcalloc(count ? count : 1, sizeof(*receipts));
+    b->included = xcalloc(count ? count : 1, 32);
+    b->dropped = xcalloc(count ? count : 1, 32);
+    struct writeset ws;
+    writeset_init(&ws);
+    for (size_t i = 0; i < count; i++) {
+        struct bytes_view raw = txpool_batch_raw(batch, i);
+        struct tx tx;
+        struct exec_tx_result res;
+        const char *reason = NULL;
+        if (tx_decode(raw, &tx, &reason) != TC_OK) {
+            memcpy(b->dropped[b->dropped_count++], batch->picks[i].hash, 32);
+            continue;
+        }
+        if ((rc = exec_apply(n->exec, &tx, batch->picks[i].sender, &res)) != TC_OK)
+            goto out;
+        if (!res.included) {
+            LOG_D(MOD, "transaction dropped from block %" PRIu64 ": %s", env.number,
+                  res.drop_reason);
+            metric_inc(n->m_dropped);
+            memcpy(b->dropped[b->dropped_count++], batch->picks[i].hash, 32);
+            continue;
+        }
+        txs[b->included_count] = raw;
+        receipts[b->included_count] = res.receipt;
+        memcpy(b->included[b->included_count++], batch->picks[i].hash, 32);
+    }
+    if (b->included_count == 0)
+        goto out;
+    if ((rc = exec_end(n->exec, &ws)) != TC_OK)
+        goto out;
+
+    struct block blk;
+    memset(&blk, 0, sizeof(blk));
+    block_header_init(&blk.header);
+    memcpy(blk.header.parent_hash, p->hash, 32);
+    blk.header.number = env.number;
+    blk.header.gas_limit = env.gas_limit;
+    blk.header.timestamp = env.timestamp;
+    blk.txs = txs;
+    blk.tx_count = b->included_count;
+    if ((rc = block_entry_fill_header(&blk, receipts, b->included_count, &ws, p->state_root)) ||
+        (rc = block_seal(&blk, n->node_key)) ||
+        (rc = block_entry_encode(&blk, receipts, b->included_count, &ws, &b->payload)) ||
+        (rc = block_header_hash(&blk.header, b->hash)))
+        goto out;
+    b->header = blk.header;
+out:
+    writeset_free(&ws);
+    free(txs);
+    free(receipts);
+    return rc;
+}
+
+/* Builds and proposes one block. Returns true if a block was proposed. */
+static bool seal_block(struct node *n)
+{
+    const struct genesis_config *g = &n->cfg->genesis;
+    struct parent p;
+    int rc = current_parent(n, &p);
+    if (rc != TC_OK) {
+        LOG_E(MOD, "cannot read the head block: %s", tc_strerror(rc));
+        return false;
+    }
+    if ((rc = txpool_take(n->pool, g->block_tx_count_limit, g->block_gas_limit, &n->batch)) !=
+            TC_OK ||
+        n->batch.count == 0) {
+        if (rc != TC_OK)
+            LOG_E(MOD, "cannot take transactions from the pool: %s", tc_strerror(rc));
+        return false;
+    }
+    n->last_seal_ms = clock_monotonic_ms();
+
+    struct built b;
+    memset(&b, 0, sizeof(b));
+    bytes_init(&b.payload);
+    rc = build_block(n, &p, &b);
+    if (b.dropped_count)
+        txpool_drop(n->pool, (const uint8_t(*)[32])b.dropped, b.dropped_count);
+    if (rc != TC_OK || b.included_count == 0) {
+        if (rc != TC_OK)
+            LOG_E(MOD, "block %" PRIu64 " abandoned: %s", p.number + 1, tc_strerror(rc));
+        if (b.included_count)
+            txpool_return(n->pool, (const uint8_t(*)[32])b.included, b.included_count);
+        built_free(&b);
+        return false;
+    }
+
+    struct bytes_view payload = bytes_as_view(&b.payload);
+    uint64_t index = 0;
+    rc = raft_propose(n->raft, &payload, 1, &index, &n->update);
+    if (rc != TC_OK) {
+        LOG_W(MOD, "block %" PRIu64 " not proposed: %s", p.number + 1, tc_strerror(rc));
+        txpool_return(n->pool, (const uint8_t(*)[32])b.included, b.included_count);
+        built_free(&b);
+        process(n, TC_OK, "propose");
+        return false;
+    }
+    struct node_inflight *f = inflight_at(n, n->inflight_count++);
+    f->index = index;
+    f->term = raft_term(n->raft);
+    f->number = b.header.number;
+    memcpy(f->hash, b.hash, 32);
+    memcpy(f->state_root, b.header.state_root, 32);
+    f->timestamp = b.header.timestamp;
+    f->state = b.state;
+    f->payload = b.payload;
+    f->tx_hashes = b.included;
+    f->tx_count = b.included_count;
+    f->sealed_ms = n->last_seal_ms;
+    free(b.dropped);
+    LOG_D(MOD, "sealed block %" PRIu64 " with %zu txs as Raft entry %" PRIu64, f->number,
+          f->tx_count, index);
+    process(n, TC_OK, "propose");
+    return true;
+}
+
+/* Seal now? Returns true if a block should be sealed; else *wait_ms is how long
+ * until the seal time allows one (when transactions are pending). */
+static bool seal_due(struct node *n, uint64_t now_ms, uint64_t *wait_ms)
+{
+    const struct genesis_config *g = &n->cfg->genesis;
+    if (!can_seal(n))
+        return false;
+    struct txpool_stats st;
+    txpool_get_stats(n->pool, &st);
+    if (st.pending == 0)
+        return false;
+    if (st.pending >= g->block_tx_count_limit)
+        return true;
+    uint64_t due = n->last_seal_ms + g->min_seal_time_ms;
+    if (now_ms >= due)
+        return true;
+    if (due - now_ms < *wait_ms)
+        *wait_ms = due - now_ms;
+    return false;
+}
+
+/* ---- boot and thread body -------------------------------------------------- */
+
+int node_chain_boot(struct node *n, char *err, size_t err_len)
+{
+    const struct genesis_config *g = &n->cfg->genesis;
+    uint64_t term = 0, vote = 0;
+    size_t extra_len = 0;
+    int rc = logstore_load_hard_state(n->log, &term, &vote, NULL, 0, &extra_len);
+    if (rc != TC_OK && rc != TC_ENOTFOUND) {
+        snprintf(err, err_len, "cannot read the Raft hard state: %s", tc_strerror(rc));
+        return rc;
+    }
+    rc = TC_OK; /* TC_ENOTFOUND: a new node, term 0 */
+    uint64_t snap_index, snap_term;
+    logstore_boundary(n->log, &snap_index, &snap_term);
+    if (snap_term > term) {
+        /* raft_create refuses a snapshot newer than the hard state: raise it. */
+        term = snap_term;
+        vote = RAFT_NONE;
+        if ((rc = logstore_save_hard_state(n->log, term, vote, NULL, 0)) != TC_OK) {
+            snprintf(err, err_len, "cannot save the Raft hard state: %s", tc_strerror(rc));
+            return rc;
+        }
+    }
+    uint64_t applied, applied_term;
+    ledger_raft_applied(n->ledger, &applied, &applied_term);
+    uint64_t last = logstore_last_index(n->log);
+    if (applied < snap_index || applied > last) {
+        snprintf(err, err_len,
+                 "the ledger (applied Raft entry %" PRIu64 ") and the Raft log (entries %" PRIu64
+                 "..%" PRIu64 ") do not overlap; the data directory is damaged",
+                 applied, snap_index + 1, last);
+        return TC_ECORRUPT;
+    }
+
+    struct raft_boot boot;
+    memset(&boot, 0, sizeof(boot));
+    boot.hard_state.term = term;
+    boot.hard_state.vote = vote;
+    boot.snapshot.index = snap_index;
+    boot.snapshot.term = snap_term;
+    for (size_t i = 0; i < g->sealer_count; i++) {
+        struct raft_member *m = &boot.snapshot.membership.members[boot.snapshot.membership.count++];
+        m->id = node_raft_id(g->sealers[i].id);
+        m->role = RAFT_VOTER;
+    }
+    for (size_t i = 0; i < g->observer_count; i++) {
+        struct raft_member *m = &boot.snapshot.membership.members[boot.snapshot.membership.count++];
+        m->id = node_raft_id(g->observers[i].id);
+        m->role = RAFT_LEARNER;
+    }
+    size_t count = last > snap_index ? (size_t)(last - snap_index) : 0;
+    struct raft_entry *entries = xcalloc(count ? count : 1, sizeof(*entries));
+    struct bytes *data = xcalloc(count ? count : 1, sizeof(*data));
+    for (size_t i = 0; i < count && rc == TC_OK; i++) {
+        bytes_init(&data[i]);
+        entries[i].index = snap_index + 1 + i;
+        rc = logstore_read(n->log, entries[i].index, &entries[i].term, &entries[i].type, &data[i]);
+        entries[i].data = data[i].ptr;
+        entries[i].len = (uint32_t)data[i].len;
+        if (rc != TC_OK)
+            snprintf(err, err_len, "cannot read Raft entry %" PRIu64 ": %s", entries[i].index,
+                     tc_strerror(rc));
+    }
+    if (rc == TC_OK) {
+        boot.entries = entries;
+        boot.entry_count = count;
+        boot.applied_index = applied;
+        struct raft_config rc_cfg;
+        memset(&rc_cfg, 0, sizeof(rc_cfg));
+        rc_cfg.id = n->raft_id;
+        uint32_t ticks = g->election_timeout_ms / g->heartbeat_ms;
+        rc_cfg.election_ticks = ticks < 2 ? 2 : ticks;
+        rc_cfg.heartbeat_ticks = 1;
+        if (crypto_random(&rc_cfg.seed, sizeof(rc_cfg.seed)) != TC_OK)
+            rc_cfg.seed = clock_monotonic_ns();
+        if ((rc = raft_create(&rc_cfg, &boot, &n->raft)) != TC_OK)
+            snprintf(err, err_len, "cannot start Raft from the log: %s", tc_strerror(rc));
+        else
+            LOG_I(MOD,
+                  "Raft log entries %" PRIu64 "..%" PRIu64 ", ledger applied up to %" PRIu64
+                  ", term %" PRIu64,
+                  snap_index + 1, last, applied, term);
+    }
+    for (size_t i = 0; i < count; i++)
+        bytes_free(&data[i]);
+    free(data);
+    free(entries);
+    if (rc != TC_OK)
+        return rc;
+    if ((rc = exec_new(
+             &(struct exec_rules){ .kind = EXEC_RULES_CHAIN, .tx_gas_limit = g->tx_gas_limit },
+             &n->exec)) != TC_OK) {
+        snprintf(err, err_len, "cannot create the executor: %s", tc_strerror(rc));
+        return rc;
+    }
+    txpool_batch_init(&n->batch);
+    publish_status(n);
+    return TC_OK;
+}
+
+void node_chain_wake(struct node *n)
+{
+    if (atomic_exchange(&n->wake_pending, true))
+        return;
+    pthread_mutex_lock(&n->mu);
+    n->wake = true;
+    pthread_cond_signal(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* Waits until woken, stopped, or wait_ms passed. Returns false to stop. */
+static bool chain_wait(struct node *n, uint64_t wait_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(wait_ms / 1000);
+    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&n->mu);
+    while (!n->wake && !n->stop) {
+        if (pthread_cond_timedwait(&n->cv, &n->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    n->wake = false;
+    bool go = !n->stop;
+    pthread_mutex_unlock(&n->mu);
+    atomic_store(&n->wake_pending, false);
+    return go;
+}
+
+void *node_chain_main(void *arg)
+{
+    struct node *n = arg;
+    const uint64_t tick_ms = n->cfg->genesis.heartbeat_ms;
+    uint64_t next_tick = clock_monotonic_ms() + tick_ms;
+    n->next_expire_ms = clock_monotonic_ms() + EXPIRE_PERIOD_MS;
+    for (;;) {
+        uint64_t now = clock_monotonic_ms();
+        while (now >= next_tick) {
+            process(n, raft_tick(n->raft, &n->update), "tick");
+            next_tick += tick_ms;
+        }
+        if (now >= n->next_expire_ms) {
+            size_t expired = txpool_expire(n->pool, now);
+            if (expired)
+                LOG_I(MOD, "%zu transaction(s) expired from the pool", expired);
+            n->next_expire_ms = now + EXPIRE_PERIOD_MS;
+        }
+        /* One block per turn, so that ticks keep their pace under load; go
+         * round again at once after a block, wait for the tick after a
+         * failed attempt (the pool is retried then). */
+        uint64_t wait_ms = next_tick - now;
+        if (seal_due(n, now, &wait_ms) && seal_block(n))
+            wait_ms = 0;
+        struct txpool_stats st;
+        txpool_get_stats(n->pool, &st);
+        metric_gauge_set(n->m_pool, (int64_t)(st.pending + st.future + st.in_flight));
+        if (!chain_wait(n, wait_ms))
+            break;
+    }
+    return NULL;
+}
+
+void node_chain_free(struct node *n)
+{
+    while (n->inflight_count > 0) {
+        inflight_release(inflight_at(n, n->inflight_count - 1));
+        n->inflight_count--;
+    }
+    txpool_batch_free(&n->batch);
+    exec_free(n->exec);
+    raft_destroy(n->raft);
+    n->exec = NULL;
+    n->raft = NULL;
+}
