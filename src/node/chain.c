@@ -466,8 +466,21 @@ static bool seal_block(struct node *n)
     return true;
 }
 
-/* Seal now? Returns true if a block should be sealed; else *wait_ms is how long
- * until the seal time allows one (when transactions are pending). */
+bool node_seal_due(size_t pending, uint32_t limit, uint64_t now_ms, uint64_t last_seal_ms,
+                   uint32_t min_seal_time_ms, uint64_t *wait_ms)
+{
+    if (pending == 0)
+        return false;
+    if (pending >= limit)
+        return true;
+    uint64_t due = last_seal_ms + min_seal_time_ms;
+    if (now_ms >= due)
+        return true;
+    if (due - now_ms < *wait_ms)
+        *wait_ms = due - now_ms;
+    return false;
+}
+
 static bool seal_due(struct node *n, uint64_t now_ms, uint64_t *wait_ms)
 {
     const struct genesis_config *g = &n->cfg->genesis;
@@ -475,16 +488,8 @@ static bool seal_due(struct node *n, uint64_t now_ms, uint64_t *wait_ms)
         return false;
     struct txpool_stats st;
     txpool_get_stats(n->pool, &st);
-    if (st.pending == 0)
-        return false;
-    if (st.pending >= g->block_tx_count_limit)
-        return true;
-    uint64_t due = n->last_seal_ms + g->min_seal_time_ms;
-    if (now_ms >= due)
-        return true;
-    if (due - now_ms < *wait_ms)
-        *wait_ms = due - now_ms;
-    return false;
+    return node_seal_due(st.pending, g->block_tx_count_limit, now_ms, n->last_seal_ms,
+                         g->min_seal_time_ms, wait_ms);
 }
 
 /* ---- boot and thread body -------------------------------------------------- */

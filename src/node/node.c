@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/crypto.h>
 
 #include "base/error.h"
@@ -229,6 +230,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(n->base);
 }
 
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    event_base_loopbreak(n->base);
+}
+
 static int add_metrics(struct node *n)
 {
     static const double latency_bounds[] = {
@@ -406,6 +415,12 @@ static int open_rpc(struct node *n, char *err, size_t err_len)
     return TC_OK;
 }
 
+static void use_pthreads(void)
+{
+    if (evthread_use_pthreads() != 0)
+        log_fatal(MOD, "libevent without pthreads support");
+}
+
 int node_open(const struct node_config *cfg, struct node **out, char *err, size_t err_len)
 {
     *out = NULL;
@@ -424,6 +439,9 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
     if ((rc = open_identity(n, err, err_len)) || (rc = open_storage(n, err, err_len)) ||
         (rc = node_chain_boot(n, err, err_len)) || (rc = open_pool(n, err, err_len)))
         goto fail;
+    /* node_stop() may break the loop from another thread. */
+    static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+    pthread_once(&threads_once, use_pthreads);
     if (!(n->metrics = metrics_new()) || !(n->base = event_base_new())) {
         snprintf(err, err_len, "out of memory");
         rc = TC_ENOMEM;
@@ -437,7 +455,8 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
         goto fail;
     n->sig_term = evsignal_new(n->base, SIGTERM, on_signal, n);
     n->sig_int = evsignal_new(n->base, SIGINT, on_signal, n);
-    if (!n->sig_term || !n->sig_int || evsignal_add(n->sig_term, NULL) ||
+    n->stop_ev = event_new(n->base, -1, 0, on_stop, n);
+    if (!n->sig_term || !n->sig_int || !n->stop_ev || evsignal_add(n->sig_term, NULL) ||
         evsignal_add(n->sig_int, NULL)) {
         snprintf(err, err_len, "cannot install the signal handlers");
         rc = TC_EIO;
@@ -476,7 +495,9 @@ int node_run(struct node *n)
 
 void node_stop(struct node *n)
 {
-    event_base_loopbreak(n->base);
+    /* An activated event stays pending until the loop runs it, so a stop
+     * asked for before node_run() started is not lost. */
+    event_active(n->stop_ev, EV_READ, 0);
 }
 
 uint16_t node_rpc_port(const struct node *n)
@@ -506,6 +527,8 @@ void node_close(struct node *n)
         event_free(n->sig_term);
     if (n->sig_int)
         event_free(n->sig_int);
+    if (n->stop_ev)
+        event_free(n->stop_ev);
     if (n->base)
         event_base_free(n->base);
     node_chain_free(n);

@@ -76,6 +76,7 @@ struct node {
     struct eth_api_deps api; /* borrowed by the RPC methods: lives as long as the node */
     struct event *sig_term;
     struct event *sig_int;
+    struct event *stop_ev; /* node_stop() activates it */
 
     /* Metrics (series pointers, any thread). */
     struct metric_series *m_blocks;
@@ -109,6 +110,14 @@ struct node {
     uint64_t next_expire_ms;
 };
 
+/*
+ * chain.c: the sealing rule. A block is due when `limit` transactions are
+ * pending, or when at least one is and min_seal_time_ms has passed since the
+ * last block was sealed. When not due with transactions pending, lowers
+ * *wait_ms to the time left until it will be.
+ */
+bool node_seal_due(size_t pending, uint32_t limit, uint64_t now_ms, uint64_t last_seal_ms,
+                   uint32_t min_seal_time_ms, uint64_t *wait_ms);
 /* chain.c: prepares the Raft core from the log store and the ledger (called by
  * node_open, on the opening thread). Returns 0 or a code with err set. */
 int node_chain_boot(struct node *n, char *err, size_t err_len);
