@@ -16,8 +16,10 @@
 #include "base/mem.h"
 #include "chain/entry.h"
 #include "chain/tx.h"
+#include "consensus/raft/raft_codec.h"
 #include "crypto/random.h"
 #include "node/node_internal.h"
+#include "node/sync.h"
 
 #define MOD "chain"
 
@@ -176,8 +178,12 @@ static void apply_block(struct node *n, const struct raft_entry *re)
 
 static void apply_committed(struct node *n, const struct raft_update *u)
 {
+    uint64_t applied, applied_term;
+    ledger_raft_applied(n->ledger, &applied, &applied_term);
     for (size_t i = 0; i < u->committed_count; i++) {
         const struct raft_entry *e = &u->committed[i];
+        if (e->index <= applied)
+            continue; /* block sync got there first */
         if (e->type == RAFT_ENTRY_BLOCK) {
             apply_block(n, e);
         } else {
@@ -189,14 +195,18 @@ static void apply_committed(struct node *n, const struct raft_update *u)
     }
 }
 
-/* Compacts the Raft log behind the applied index, keeping a tail. */
+/* Compacts the Raft log behind the applied index, keeping [consensus]
+ * log_tail entries for followers that lag; one further behind catches up by
+ * block sync. Compacts in steps of log_tail, so that the log store rewrites
+ * its boundary rarely. */
 static void maybe_compact(struct node *n)
 {
+    uint64_t tail = n->cfg->local.log_tail;
     uint64_t applied = raft_applied_index(n->raft);
     uint64_t first = logstore_first_index(n->log);
-    if (applied < first + 2 * NODE_LOG_TAIL_ENTRIES)
+    if (applied < first + 2 * tail)
         return;
-    uint64_t upto = applied - NODE_LOG_TAIL_ENTRIES;
+    uint64_t upto = applied - tail;
     int rc = logstore_compact(n->log, upto + 1);
     if (rc == TC_OK)
         rc = raft_compact(n->raft, upto);
@@ -223,38 +233,202 @@ static void publish_status(struct node *n)
     pthread_mutex_unlock(&n->mu);
 }
 
+/* Encodes the update's messages into the outbox for the loop thread. Loss is
+ * tolerated (Raft resends), so a full outbox only costs a retry. */
+static bool send_messages(struct node *n, const struct raft_update *u)
+{
+    bool any = false;
+    for (size_t i = 0; i < u->message_count; i++) {
+        const struct raft_message *m = &u->messages[i];
+        bytes_clear(&n->encode_buf);
+        int rc = raft_msg_encode(m, &n->encode_buf);
+        if (rc != TC_OK) {
+            LOG_E(MOD, "cannot encode a Raft message for %016" PRIx64 ": %s", m->to,
+                  tc_strerror(rc));
+            continue;
+        }
+        if (mailbox_push(&n->outbox, m->to, P2P_TYPE_RAFT, n->encode_buf.ptr, n->encode_buf.len) ==
+            TC_OK)
+            any = true;
+    }
+    return any;
+}
+
 /*
- * Carries out an update and every update that its persistence releases: persist,
- * send, apply, report. Messages to other nodes cannot occur with one voter (the
- * only configuration node_open accepts).
+ * Carries out an update and every update that its persistence releases:
+ * persist, send, apply, report.
  */
 static void process(struct node *n, int rc, const char *event)
 {
     struct raft_update *u = &n->update;
+    bool sent = false;
     if (rc != TC_OK && rc != TC_ESTATE && rc != TC_EAGAIN)
         LOG_W(MOD, "Raft %s: %s", event, tc_strerror(rc));
     for (;;) {
         uint64_t seq = u->persist_seq;
         if (seq)
             persist_update(n, u);
-        if (u->message_count)
-            LOG_W(MOD, "%zu Raft message(s) to peers dropped: no peers in a one-node chain",
-                  u->message_count);
+        if (u->message_count && send_messages(n, u))
+            sent = true;
         apply_committed(n, u);
+        if (u->snapshot_wanted)
+            node_sync_wanted(n, u->snapshot_from, &u->snapshot);
         if (!seq)
             break;
         if ((rc = raft_persisted(n->raft, seq, u)) != TC_OK)
             log_fatal(MOD, "Raft rejected persistence report %" PRIu64 ": %s", seq,
                       tc_strerror(rc));
     }
+    if (sent)
+        node_loop_wake(n);
     bool leader = raft_is_leader(n->raft);
+    uint64_t leader_id = raft_leader(n->raft);
+    uint64_t old_leader = atomic_exchange(&n->leader_hint, leader_id);
     if (n->was_leader && !leader)
         inflight_drop_all(n, "leadership lost");
     if (leader != n->was_leader)
         LOG_I(MOD, "%s (term %" PRIu64 ")", leader ? "leading" : "following", raft_term(n->raft));
     n->was_leader = leader;
+    if (!leader && leader_id != RAFT_NONE && leader_id != old_leader) {
+        /* A new leader: hand it what this node's pool holds. */
+        size_t count = 0;
+        if (txpool_forward_all(n->pool, &count) == TC_OK && count)
+            LOG_I(MOD, "%zu pooled transaction(s) forwarded to the new leader", count);
+    }
     maybe_compact(n);
     publish_status(n);
+}
+
+/* ---- block sync (requesting side) ------------------------------------------ */
+
+static void sync_send_request(struct node *n)
+{
+    struct ledger_head head;
+    ledger_head(n->ledger, &head);
+    struct sync_request req = { .from_number = head.number + 1, .max_blocks = SYNC_MAX_BLOCKS };
+    bytes_clear(&n->encode_buf);
+    if (sync_request_encode(&req, &n->encode_buf) == TC_OK &&
+        mailbox_push(&n->outbox, n->sync.peer, P2P_TYPE_SYNC, n->encode_buf.ptr,
+                     n->encode_buf.len) == TC_OK)
+        node_loop_wake(n);
+    n->sync.sent_ms = clock_monotonic_ms();
+}
+
+/* The next member after the current sync peer (not this node). */
+static void sync_next_peer(struct node *n)
+{
+    for (size_t k = 0; k < n->member_count; k++) {
+        n->sync.rotation = (n->sync.rotation + 1) % n->member_count;
+        uint64_t id = n->member_raft[n->sync.rotation];
+        if (id != n->raft_id) {
+            n->sync.peer = id;
+            return;
+        }
+    }
+}
+
+void node_sync_wanted(struct node *n, uint64_t from, const struct raft_snapshot_meta *meta)
+{
+    if (n->sync.active && n->sync.target.index >= meta->index)
+        return;
+    bool was_active = n->sync.active;
+    n->sync.active = true;
+    n->sync.target = *meta;
+    if (!was_active) {
+        n->sync.peer = from;
+        LOG_I(MOD, "catching up by block sync to Raft entry %" PRIu64 " from %016" PRIx64,
+              meta->index, from);
+        sync_send_request(n);
+    }
+}
+
+static void sync_tick(struct node *n, uint64_t now_ms)
+{
+    if (n->sync.active && now_ms - n->sync.sent_ms >= SYNC_TIMEOUT_MS) {
+        sync_next_peer(n);
+        LOG_I(MOD, "block sync: asking %016" PRIx64 " (no answer in time)", n->sync.peer);
+        sync_send_request(n);
+    }
+}
+
+/* Applies one synced block if it extends the head. Returns 0 or why not. */
+static int sync_apply_one(struct node *n, const struct sync_block *sb, uint64_t from)
+{
+    struct ledger_head head;
+    ledger_head(n->ledger, &head);
+    uint64_t applied, applied_term;
+    ledger_raft_applied(n->ledger, &applied, &applied_term);
+    struct block_entry e;
+    const char *reason = NULL;
+    int rc = block_entry_decode(sb->entry, &e, &reason);
+    if (rc == TC_OK) {
+        if (e.block.header.number != head.number + 1 ||
+            memcmp(e.block.header.parent_hash, head.hash, 32) != 0) {
+            reason = "does not extend this node's head";
+            rc = TC_ESTATE;
+        } else if (sb->raft_index <= applied) {
+            reason = "Raft index not above the applied one";
+            rc = TC_ESTATE;
+        } else if ((rc = block_entry_check(&e, head.state_root, &reason)) == TC_OK &&
+                   (rc = block_verify_seal(&e.block, (const uint8_t(*)[20])n->sealer_addresses,
+                                           n->sealer_count, &reason)) == TC_OK &&
+                   (rc = ledger_apply(n->ledger, &e, sb->raft_index, sb->raft_term)) != TC_OK) {
+            reason = ledger_last_error();
+        }
+    }
+    if (rc == TC_OK) {
+        uint8_t(*hashes)[32] = block_tx_hashes(&e.block);
+        txpool_committed(n->pool, (const uint8_t(*)[32])hashes, e.block.tx_count);
+        free(hashes);
+        metric_inc(n->m_blocks);
+        metric_add(n->m_txs, e.block.tx_count);
+        metric_gauge_set(n->m_head, (int64_t)e.block.header.number);
+    } else {
+        LOG_W(MOD, "block sync: block %" PRIu64 " from %016" PRIx64 " refused: %s (%s)",
+              head.number + 1, from, reason ? reason : "", tc_strerror(rc));
+    }
+    block_entry_free(&e);
+    return rc;
+}
+
+static void sync_on_blocks(struct node *n, uint64_t from, const uint8_t *data, size_t len)
+{
+    if (!n->sync.active || from != n->sync.peer)
+        return;
+    struct sync_blocks *b = n->sync.answer;
+    int rc = sync_blocks_decode(data, len, b);
+    if (rc != TC_OK) {
+        LOG_W(MOD, "block sync: malformed answer from %016" PRIx64 ": %s", from, tc_strerror(rc));
+        sync_next_peer(n);
+        return;
+    }
+    for (uint32_t i = 0; i < b->count; i++) {
+        if (sync_apply_one(n, &b->blocks[i], from) != TC_OK) {
+            sync_next_peer(n);
+            return;
+        }
+    }
+    struct ledger_head head;
+    uint64_t applied, applied_term;
+    ledger_head(n->ledger, &head);
+    ledger_raft_applied(n->ledger, &applied, &applied_term);
+    if (head.number == b->head_number && b->applied_index > applied &&
+        ledger_note_applied(n->ledger, b->applied_index, b->applied_term) == TC_OK) {
+        applied = b->applied_index;
+        applied_term = b->applied_term;
+    }
+    if (applied >= n->sync.target.index) {
+        struct raft_snapshot_meta meta = n->sync.target;
+        meta.index = applied;
+        meta.term = applied_term;
+        n->sync.active = false;
+        LOG_I(MOD, "block sync done: head block %" PRIu64 ", Raft entry %" PRIu64, head.number,
+              applied);
+        process(n, raft_snapshot_installed(n->raft, &meta, &n->update), "snapshot installed");
+        return;
+    }
+    if (b->count > 0)
+        sync_send_request(n); /* more to fetch */
 }
 
 /* ---- the sealer ------------------------------------------------------------ */
@@ -589,6 +763,9 @@ int node_chain_boot(struct node *n, char *err, size_t err_len)
         return rc;
     }
     txpool_batch_init(&n->batch);
+    bytes_init(&n->encode_buf);
+    n->chain_entries = xcalloc(RAFT_MSG_MAX_ENTRIES, sizeof(*n->chain_entries));
+    n->sync.answer = xcalloc(1, sizeof(*n->sync.answer));
     publish_status(n);
     return TC_OK;
 }
@@ -626,6 +803,28 @@ static bool chain_wait(struct node *n, uint64_t wait_ms)
     return go;
 }
 
+/* Hands every Raft frame received since the last turn to the core. The loop
+ * thread decoded each once already (and dropped the peer if it did not
+ * decode), so a failure here is unexpected. */
+static void drain_inbox(struct node *n)
+{
+    struct mailbox_msg *list = mailbox_take_all(&n->inbox);
+    for (struct mailbox_msg *m = list; m; m = m->next) {
+        if (m->type == P2P_TYPE_SYNC) {
+            sync_on_blocks(n, m->peer, m->data, m->len);
+            continue;
+        }
+        struct raft_message msg;
+        int rc = raft_msg_decode(m->data, m->len, &msg, n->chain_entries, RAFT_MSG_MAX_ENTRIES);
+        if (rc != TC_OK) {
+            LOG_W(MOD, "Raft frame from %016" PRIx64 " dropped: %s", m->peer, tc_strerror(rc));
+            continue;
+        }
+        process(n, raft_receive(n->raft, &msg, &n->update), "receive");
+    }
+    mailbox_free_list(list);
+}
+
 void *node_chain_main(void *arg)
 {
     struct node *n = arg;
@@ -633,11 +832,13 @@ void *node_chain_main(void *arg)
     uint64_t next_tick = clock_monotonic_ms() + tick_ms;
     n->next_expire_ms = clock_monotonic_ms() + EXPIRE_PERIOD_MS;
     for (;;) {
+        drain_inbox(n);
         uint64_t now = clock_monotonic_ms();
         while (now >= next_tick) {
             process(n, raft_tick(n->raft, &n->update), "tick");
             next_tick += tick_ms;
         }
+        sync_tick(n, now);
         if (now >= n->next_expire_ms) {
             size_t expired = txpool_expire(n->pool, now);
             if (expired)
@@ -666,6 +867,11 @@ void node_chain_free(struct node *n)
         n->inflight_count--;
     }
     txpool_batch_free(&n->batch);
+    bytes_free(&n->encode_buf);
+    free(n->chain_entries);
+    n->chain_entries = NULL;
+    free(n->sync.answer);
+    n->sync.answer = NULL;
     exec_free(n->exec);
     raft_destroy(n->raft);
     n->exec = NULL;

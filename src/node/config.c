@@ -71,6 +71,7 @@ static const struct key_spec key_specs[] = {
     L("log", "log_path", KEY_PATH, log_path, 0, 0),
     L("tee", "platform", KEY_PLATFORM, platform, 0, 0),
     L("consensus", "follower_verify", KEY_BOOL, follower_verify, 0, 0),
+    L("consensus", "log_tail", KEY_U32, log_tail, 1, 1000000),
     L("txpool", "limit", KEY_U32, txpool_limit, 1, 10000000),
     L("txpool", "per_sender_limit", KEY_U32, txpool_per_sender_limit, 1, 10000000),
     L("txpool", "expiry_s", KEY_U32, txpool_expiry_s, 1, 86400 * 30),
@@ -493,6 +494,7 @@ void node_config_defaults(struct node_config *cfg)
     strcpy(l->log_path, "log");
     l->platform = TEE_PLATFORM_VIRTUAL;
     l->txpool_limit = 100000;
+    l->log_tail = 256;
     l->txpool_per_sender_limit = 10000;
     l->txpool_expiry_s = 600;
     strcpy(l->node_key_path, "conf/node.pem");

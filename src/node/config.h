@@ -67,6 +67,7 @@ struct local_config {
     char log_path[CONFIG_MAX_PATH];         /* [log] log_path: directory ("" = stderr only) */
     enum tee_platform platform;             /* [tee] platform */
     bool follower_verify;                   /* [consensus] follower_verify */
+    uint32_t log_tail;                      /* [consensus] log_tail: entries kept behind applied */
     uint32_t txpool_limit;                  /* [txpool] limit */
     uint32_t txpool_per_sender_limit;       /* [txpool] per_sender_limit */
     uint32_t txpool_expiry_s;               /* [txpool] expiry_s */

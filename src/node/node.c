@@ -22,8 +22,11 @@
 #include "base/mem.h"
 #include "crypto/ecdsa.h"
 #include "crypto/keccak.h"
+#include "crypto/random.h"
+#include "consensus/raft/raft_codec.h"
 #include "net/node_cert.h"
 #include "node/node_internal.h"
+#include "node/sync.h"
 #include "rpc/eth_api.h"
 
 #define MOD "node"
@@ -104,17 +107,18 @@ static void add_hex(cJSON *o, const char *name, const uint8_t *data, size_t len)
     cJSON_AddStringToObject(o, name, hex);
 }
 
-/* The node ID (hex) of a Raft id among the genesis members, or NULL. */
-static const uint8_t *member_node_id(const struct node *n, uint64_t raft_id)
+const uint8_t *node_member_id(const struct node *n, uint64_t raft_id)
 {
-    const struct genesis_config *g = &n->cfg->genesis;
-    for (size_t i = 0; i < g->sealer_count; i++)
-        if (node_raft_id(g->sealers[i].id) == raft_id)
-            return g->sealers[i].id;
-    for (size_t i = 0; i < g->observer_count; i++)
-        if (node_raft_id(g->observers[i].id) == raft_id)
-            return g->observers[i].id;
+    for (size_t i = 0; i < n->member_count; i++)
+        if (n->member_raft[i] == raft_id)
+            return n->member_id[i];
     return NULL;
+}
+
+static uint64_t peer_count(void *ctx)
+{
+    struct node *n = ctx;
+    return n->p2p ? p2p_peer_count(n->p2p) : 0;
 }
 
 static cJSON *consensus_status(void *ctx)
@@ -127,7 +131,7 @@ static cJSON *consensus_status(void *ctx)
     add_hex(o, "nodeID", n->node_id, 64);
     cJSON_AddStringToObject(o, "role", role_name(st.role));
     cJSON_AddBoolToObject(o, "isLeader", st.role == RAFT_LEADER);
-    const uint8_t *leader = member_node_id(n, st.leader);
+    const uint8_t *leader = node_member_id(n, st.leader);
     if (leader)
         add_hex(o, "leader", leader, 64);
     else
@@ -144,7 +148,7 @@ static cJSON *consensus_status(void *ctx)
     for (uint32_t i = 0; i < st.members.count; i++) {
         const struct raft_member *m = &st.members.members[i];
         cJSON *e = cJSON_CreateObject();
-        const uint8_t *id = member_node_id(n, m->id);
+        const uint8_t *id = node_member_id(n, m->id);
         if (id)
             add_hex(e, "nodeID", id, 64);
         else
@@ -211,13 +215,152 @@ static int pool_account(void *ctx, const uint8_t addr[20], uint64_t *nonce, u256
     return TC_OK;
 }
 
-/* Every admitted transaction wakes the sealer. */
+/* Every admitted transaction wakes the sealer; a follower also forwards it
+ * to the leader it knows (the leader's pool de-duplicates). */
 static void pool_admitted(void *ctx, const uint8_t hash[32], const uint8_t *raw, size_t len)
 {
     (void)hash;
-    (void)raw;
-    (void)len;
-    node_chain_wake(ctx);
+    struct node *n = ctx;
+    uint64_t leader = atomic_load(&n->leader_hint);
+    if (n->p2p && leader != RAFT_NONE && leader != n->raft_id) {
+        if (mailbox_push(&n->outbox, leader, P2P_TYPE_TX, raw, len) == TC_OK)
+            node_loop_wake(n);
+        return;
+    }
+    node_chain_wake(n);
+}
+
+/* ---- P2P (loop thread) ----------------------------------------------------- */
+
+void node_loop_wake(struct node *n)
+{
+    event_active(n->outbox_ev, EV_READ, 0);
+}
+
+static void flush_outbox(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    struct mailbox_msg *list = mailbox_take_all(&n->outbox);
+    for (struct mailbox_msg *m = list; m; m = m->next) {
+        const uint8_t *id = node_member_id(n, m->peer);
+        if (!id || !n->p2p)
+            continue;
+        /* TC_EAGAIN (not connected) and TC_EFULL (slow peer, dropped and
+         * redialled) are losses that Raft and forwarding tolerate. */
+        p2p_send(n->p2p, id, m->type, m->data, m->len);
+    }
+    mailbox_free_list(list);
+}
+
+static int on_raft_frame(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], uint8_t type,
+                         const uint8_t *payload, size_t len)
+{
+    struct node *n = ctx;
+    struct raft_message m;
+    int rc = raft_msg_decode(payload, len, &m, n->loop_entries, RAFT_MSG_MAX_ENTRIES);
+    if (rc != TC_OK)
+        return rc;
+    uint64_t from = node_raft_id(node_id);
+    if (m.from != from || m.to != n->raft_id)
+        return TC_EINVAL; /* claims another sender, or is not for us */
+    if (mailbox_push(&n->inbox, from, type, payload, len) == TC_OK)
+        node_chain_wake(n);
+    return TC_OK;
+}
+
+static void forwarded_done(void *ctx, const struct txpool_result *result)
+{
+    (void)ctx;
+    (void)result;
+}
+
+static int on_tx_frame(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], uint8_t type,
+                       const uint8_t *payload, size_t len)
+{
+    (void)node_id;
+    (void)type;
+    struct node *n = ctx;
+    /* A refusal (already known, nonce too low...) is normal for a forwarded
+     * transaction and not the peer's fault. */
+    txpool_submit(n->pool, payload, len, forwarded_done, NULL, NULL);
+    return TC_OK;
+}
+
+/* Block sync: answers requests here, from the ledger (reads are safe on any
+ * thread); hands answers to the chain thread. */
+static int on_sync_frame(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], uint8_t type,
+                         const uint8_t *payload, size_t len)
+{
+    struct node *n = ctx;
+    uint8_t kind;
+    int rc = sync_frame_kind(payload, len, &kind);
+    if (rc != TC_OK)
+        return rc;
+    if (kind == SYNC_KIND_BLOCKS) {
+        if (mailbox_push(&n->inbox, node_raft_id(node_id), type, payload, len) == TC_OK)
+            node_chain_wake(n);
+        return TC_OK;
+    }
+    struct sync_request req;
+    if ((rc = sync_request_decode(payload, len, &req)) != TC_OK)
+        return rc;
+    struct bytes answer;
+    bytes_init(&answer);
+    rc = sync_answer(n->ledger, &req, &answer);
+    if (rc == TC_OK)
+        p2p_send(n->p2p, node_id, P2P_TYPE_SYNC, answer.ptr, answer.len);
+    else
+        LOG_W(MOD, "cannot answer a block sync request: %s", ledger_last_error());
+    bytes_free(&answer);
+    return TC_OK;
+}
+
+static void on_peer(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], bool up)
+{
+    (void)ctx;
+    char id[17];
+    hex_encode(node_id, 8, id);
+    LOG_I(MOD, "peer %s... %s", id, up ? "connected" : "disconnected");
+}
+
+static int open_p2p(struct node *n, char *err, size_t err_len)
+{
+    const struct local_config *l = &n->cfg->local;
+    struct p2p_endpoint *peers = xcalloc(l->peer_count ? l->peer_count : 1, sizeof(*peers));
+    for (size_t i = 0; i < l->peer_count; i++) {
+        snprintf(peers[i].host, sizeof(peers[i].host), "%s", l->peers[i].host);
+        peers[i].port = l->peers[i].port;
+    }
+    struct p2p_options o;
+    p2p_options_defaults(&o);
+    memcpy(o.node_id, n->node_id, 64);
+    snprintf(o.listen_host, sizeof(o.listen_host), "%s", l->p2p_listen.host);
+    o.listen_port = l->p2p_listen.port;
+    o.allowed = (const uint8_t(*)[64])n->member_id;
+    o.allowed_count = n->member_count;
+    o.peers = peers;
+    o.peer_count = l->peer_count;
+    o.ca_cert_path = l->ca_cert_path;
+    o.cert_path = l->ssl_cert_path;
+    o.key_path = l->ssl_key_path;
+    o.max_frame_bytes = RAFT_MSG_MAX_BYTES;
+    if (crypto_random(&o.rng_seed, sizeof(o.rng_seed)) != TC_OK)
+        o.rng_seed = (uint64_t)getpid();
+    o.on_peer = on_peer;
+    o.on_peer_ctx = n;
+    int rc = p2p_new(n->base, &o, &n->p2p, err, err_len);
+    free(peers);
+    if (rc != TC_OK)
+        return rc;
+    if ((rc = p2p_register(n->p2p, P2P_TYPE_RAFT, RAFT_MSG_MAX_BYTES, on_raft_frame, n)) ||
+        (rc = p2p_register(n->p2p, P2P_TYPE_TX, TXPOOL_DEFAULT_MAX_TX_BYTES, on_tx_frame, n)) ||
+        (rc = p2p_register(n->p2p, P2P_TYPE_SYNC, SYNC_MAX_RESPONSE_BYTES, on_sync_frame, n))) {
+        snprintf(err, err_len, "cannot register the P2P frame types: %s", tc_strerror(rc));
+        return rc;
+    }
+    return TC_OK;
 }
 
 /* ---- open / run / close ---------------------------------------------------- */
@@ -330,16 +473,27 @@ static int open_identity(struct node *n, char *err, size_t err_len)
                  consensus_type_name(g->consensus));
         return TC_EUNSUPPORTED;
     }
-    if (g->sealer_count != 1 || g->observer_count != 0) {
-        snprintf(err, err_len,
-                 "config.genesis: [consensus] node.N: this node runs a one-sealer chain; %zu "
-                 "sealers and %zu observers need multi-node consensus, which is not available yet",
-                 g->sealer_count, g->observer_count);
-        return TC_EUNSUPPORTED;
+    for (size_t i = 0; i < g->sealer_count + g->observer_count; i++) {
+        const uint8_t *id =
+            i < g->sealer_count ? g->sealers[i].id : g->observers[i - g->sealer_count].id;
+        uint64_t rid = node_raft_id(id);
+        for (size_t j = 0; j < n->member_count; j++) {
+            if (n->member_raft[j] == rid) {
+                snprintf(err, err_len,
+                         "config.genesis: [consensus]: two members share the Raft id %016" PRIx64
+                         " (their node IDs' keccak256 prefixes collide); generate another key",
+                         rid);
+                return TC_EINVAL;
+            }
+        }
+        n->member_raft[n->member_count] = rid;
+        memcpy(n->member_id[n->member_count], id, 64);
+        n->member_count++;
     }
-    if (memcmp(g->sealers[0].id, n->node_id, 64) != 0) {
+    if (!node_member_id(n, n->raft_id)) {
         snprintf(err, err_len,
-                 "%s: this node's ID is not the chain's sealer (config.genesis [consensus] node.0)",
+                 "%s: this node's ID is not a member of the chain (config.genesis [consensus] "
+                 "node.N / observer.N)",
                  c->local.node_key_path);
         return TC_EPERM;
     }
@@ -407,6 +561,7 @@ static int open_rpc(struct node *n, char *err, size_t err_len)
     d->consensus_status = consensus_status;
     d->sync_status = sync_status;
     d->node_info = node_info;
+    d->peer_count = peer_count;
     d->node_ctx = n;
     if ((rc = eth_api_register(n->rpc, d)) != TC_OK) {
         snprintf(err, err_len, "cannot register the RPC methods: %s", tc_strerror(rc));
@@ -433,6 +588,10 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
     pthread_cond_init(&n->cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&n->wake_pending, false);
+    atomic_init(&n->leader_hint, RAFT_NONE);
+    mailbox_init(&n->inbox, NODE_MAILBOX_BYTES);
+    mailbox_init(&n->outbox, NODE_MAILBOX_BYTES);
+    n->loop_entries = xcalloc(RAFT_MSG_MAX_ENTRIES, sizeof(*n->loop_entries));
     signal(SIGPIPE, SIG_IGN);
 
     int rc;
@@ -451,6 +610,13 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
         snprintf(err, err_len, "cannot register the node's metrics: %s", tc_strerror(rc));
         goto fail;
     }
+    if (!(n->outbox_ev = event_new(n->base, -1, 0, flush_outbox, n))) {
+        snprintf(err, err_len, "out of memory");
+        rc = TC_ENOMEM;
+        goto fail;
+    }
+    if (n->member_count > 1 && (rc = open_p2p(n, err, err_len)) != TC_OK)
+        goto fail;
     if ((rc = open_rpc(n, err, err_len)) != TC_OK)
         goto fail;
     n->sig_term = evsignal_new(n->base, SIGTERM, on_signal, n);
@@ -523,6 +689,9 @@ void node_close(struct node *n)
     if (n->workers)
         threadpool_destroy(n->workers);
     rpc_server_free(n->rpc);
+    p2p_free(n->p2p);
+    if (n->outbox_ev)
+        event_free(n->outbox_ev);
     if (n->sig_term)
         event_free(n->sig_term);
     if (n->sig_int)
@@ -538,6 +707,9 @@ void node_close(struct node *n)
     metrics_free(n->metrics);
     free(n->sealer_addresses);
     OPENSSL_cleanse(n->node_key, sizeof(n->node_key));
+    mailbox_destroy(&n->inbox);
+    mailbox_destroy(&n->outbox);
+    free(n->loop_entries);
     pthread_cond_destroy(&n->cv);
     pthread_mutex_destroy(&n->mu);
     if (n->chain_started)

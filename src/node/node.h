@@ -49,8 +49,6 @@
 /* Stack of the chain thread (EVM recursion; sanitizer builds need more than
  * the EVM's stated 8 MiB). */
 #define NODE_CHAIN_STACK_BYTES (64u << 20)
-/* Raft log entries kept behind the applied index when compacting. */
-#define NODE_LOG_TAIL_ENTRIES 64u
 /* web3_clientVersion and getNodeInfo. */
 #define NODE_CLIENT_VERSION "TEEChain/v0.1.0/linux-x86_64/c11"
 

@@ -16,6 +16,8 @@
 #include "consensus/raft/logstore.h"
 #include "consensus/raft/raft.h"
 #include "exec/exec.h"
+#include "net/p2p.h"
+#include "node/mailbox.h"
 #include "node/node.h"
 #include "rpc/eth_api.h"
 #include "rpc/metrics.h"
@@ -56,6 +58,21 @@ struct node_status {
     uint64_t match_index[RAFT_MAX_NODES];
 };
 
+/* Bound on each mailbox between the loop and chain threads. */
+#define NODE_MAILBOX_BYTES (256u << 20)
+
+struct sync_blocks;
+
+/* Block sync in progress (chain thread). */
+struct node_sync {
+    bool active;
+    struct raft_snapshot_meta target; /* what Raft asked for */
+    uint64_t peer;                    /* asked now */
+    uint64_t sent_ms;
+    size_t rotation;            /* index in the member table of the next peer to try */
+    struct sync_blocks *answer; /* decode buffer */
+};
+
 struct node {
     const struct node_config *cfg;
     uint8_t node_key[32];
@@ -64,6 +81,10 @@ struct node {
     uint64_t raft_id;
     uint8_t (*sealer_addresses)[20];
     size_t sealer_count;
+    /* Every member of the genesis configuration: Raft id and node ID. */
+    size_t member_count;
+    uint64_t member_raft[RAFT_MAX_NODES];
+    uint8_t member_id[RAFT_MAX_NODES][64];
 
     struct store *store;
     struct ledger *ledger;
@@ -76,7 +97,13 @@ struct node {
     struct eth_api_deps api; /* borrowed by the RPC methods: lives as long as the node */
     struct event *sig_term;
     struct event *sig_int;
-    struct event *stop_ev; /* node_stop() activates it */
+    struct event *stop_ev;            /* node_stop() activates it */
+    struct p2p *p2p;                  /* NULL in a one-node chain */
+    struct event *outbox_ev;          /* the chain thread activates it to flush outbox */
+    struct mailbox inbox;             /* Raft frames from peers, for the chain thread */
+    struct mailbox outbox;            /* frames for peers, sent by the loop thread */
+    struct raft_entry *loop_entries;  /* decode buffer of the loop thread */
+    atomic_uint_fast64_t leader_hint; /* Raft id of the known leader, 0 if none */
 
     /* Metrics (series pointers, any thread). */
     struct metric_series *m_blocks;
@@ -100,11 +127,14 @@ struct node {
     /* Owned by the chain thread once it runs. */
     struct raft *raft;
     struct raft_update update;
+    struct raft_entry *chain_entries; /* decode buffer of the chain thread */
+    struct bytes encode_buf;
     struct exec *exec;
     struct txpool_batch batch;
     struct node_inflight inflight[NODE_MAX_INFLIGHT_BLOCKS];
     size_t inflight_head;
     size_t inflight_count;
+    struct node_sync sync;
     bool was_leader;
     uint64_t last_seal_ms;
     uint64_t next_expire_ms;
@@ -125,6 +155,12 @@ int node_chain_boot(struct node *n, char *err, size_t err_len);
 void *node_chain_main(void *arg);
 /* chain.c: wakes the chain thread (any thread). */
 void node_chain_wake(struct node *n);
+/* chain.c: Raft asked for a snapshot: start (or retarget) block sync. */
+void node_sync_wanted(struct node *n, uint64_t from, const struct raft_snapshot_meta *meta);
+/* node.c: the node ID of a member's Raft id, or NULL. */
+const uint8_t *node_member_id(const struct node *n, uint64_t raft_id);
+/* node.c: makes the loop thread send what is in the outbox (any thread). */
+void node_loop_wake(struct node *n);
 /* chain.c: frees what the chain thread owned (after it was joined). */
 void node_chain_free(struct node *n);
 

@@ -559,6 +559,16 @@ int ledger_apply(struct ledger *l, const struct block_entry *e, uint64_t raft_in
     uint64_t tx_count = l->tx_count + e->block.tx_count;
     if ((rc = put_block(b, &e->block, hash, e->receipts, e->receipt_count, &e->writeset, &scratch)))
         goto out_unlock;
+    uint8_t raft_key[9], raft_rec[16];
+    raft_key[0] = LEDGER_TAG_RAFT;
+    ledger_put_be64(raft_key + 1, head.number);
+    ledger_put_be64(raft_rec, raft_index);
+    ledger_put_be64(raft_rec + 8, raft_term);
+    if ((rc = store_batch_put(b, STORE_NS_BLOCKS, raft_key, sizeof(raft_key), raft_rec,
+                              sizeof(raft_rec)))) {
+        ledger_fail(rc, "apply: out of memory");
+        goto out_unlock;
+    }
     if ((rc = put_meta(b, &head, raft_index, raft_term, tx_count)) ||
         (rc = store_write(l->store, b, true))) {
         ledger_fail(rc, "apply: block %llu not written: %s", (unsigned long long)head.number,

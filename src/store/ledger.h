@@ -42,6 +42,7 @@
  *     blocks   'B' n -> block (block_encode)    'H' n -> header (RLP)
  *              'T' n -> tx hashes (32 bytes each, in order)
  *              'W' n -> write-set (canonical encoding)
+ *              'R' n -> Raft index || term the block was applied from (8 + 8)
  *     indexes  'h' hash -> n (8 bytes)          'n' n -> hash (32 bytes)
  *     transactions  tx hash -> n (8) || tx index (4) || first log index (4) || raw tx
  *     receipts  n || tx index (4) -> stored receipt (receipt.h)
@@ -228,6 +229,11 @@ int ledger_block_tx_hashes(struct ledger *l, uint64_t number, struct bytes *out)
 int ledger_block_encoded(struct ledger *l, uint64_t number, struct bytes *out);
 /* The block's write-set, canonical encoding (writeset_decode). Same rules. */
 int ledger_block_writeset(struct ledger *l, uint64_t number, struct bytes *out);
+/* The Raft entry (index and term) that block `number` was applied from; 0, 0
+ * for the genesis block. Block sync ships it with the block, so that a node
+ * catching up records the same Raft positions as the node it copies.
+ * TC_ENOTFOUND. */
+int ledger_block_raft(struct ledger *l, uint64_t number, uint64_t *index, uint64_t *term);
 /* The block as a Raft BLOCK entry payload (block_entry_decode), for block
  * sync: block, stored receipts and write-set. Same rules. Block 0 too. */
 int ledger_block_entry(struct ledger *l, uint64_t number, struct bytes *out);

@@ -17,6 +17,7 @@
 #define LEDGER_TAG_HEADER    'H'
 #define LEDGER_TAG_TXHASHES  'T'
 #define LEDGER_TAG_WRITESET  'W'
+#define LEDGER_TAG_RAFT      'R'
 #define LEDGER_TAG_BY_HASH   'h'
 #define LEDGER_TAG_BY_NUMBER 'n'
 #define LEDGER_STATE_ACCOUNT 0x01

@@ -94,6 +94,28 @@ int ledger_block_encoded(struct ledger *l, uint64_t number, struct bytes *out)
     return get_block_record(l, LEDGER_TAG_BLOCK, number, out);
 }
 
+int ledger_block_raft(struct ledger *l, uint64_t number, uint64_t *index, uint64_t *term)
+{
+    ledger_clear_error();
+    if (number == 0) {
+        *index = 0;
+        *term = 0;
+        return TC_OK;
+    }
+    struct bytes v;
+    bytes_init(&v);
+    int rc = get_block_record(l, LEDGER_TAG_RAFT, number, &v);
+    if (rc == 0 && v.len != 16)
+        rc = ledger_fail(TC_ECORRUPT, "ledger: block %llu: malformed Raft record",
+                         (unsigned long long)number);
+    if (rc == 0) {
+        *index = ledger_get_be64(v.ptr);
+        *term = ledger_get_be64(v.ptr + 8);
+    }
+    bytes_free(&v);
+    return rc;
+}
+
 int ledger_block_writeset(struct ledger *l, uint64_t number, struct bytes *out)
 {
     ledger_clear_error();
