@@ -128,6 +128,61 @@ static uint8_t (*block_tx_hashes(const struct block *b))[32]
     return h;
 }
 
+/*
+ * [consensus] follower_verify: re-executes a block another node built on the
+ * committed state and compares the write-set's digest with the one the leader
+ * shipped. Returns 0, TC_ECORRUPT on a mismatch (reason says what differs), or
+ * an execution failure.
+ */
+static int verify_by_execution(struct node *n, const struct block_entry *e, const char **reason)
+{
+    const struct block_header *h = &e->block.header;
+    struct state_reader reader = ledger_state_reader(n->ledger);
+    struct state *s = NULL;
+    int rc = state_new(&reader, &s);
+    if (rc != TC_OK)
+        return rc;
+    state_set_block_hashes(s, chain_block_hash, n);
+    struct exec_block_env env;
+    memset(&env, 0, sizeof(env));
+    memcpy(env.coinbase, h->coinbase, 20);
+    env.number = h->number;
+    env.timestamp = h->timestamp;
+    env.gas_limit = h->gas_limit;
+    memcpy(env.prevrandao, h->mix_hash, 32);
+    env.chain_id = u256_from_u64(n->cfg->genesis.chain_id);
+    exec_begin(n->exec, s, &env);
+    struct writeset ws;
+    writeset_init(&ws);
+    for (size_t i = 0; i < e->block.tx_count && rc == TC_OK; i++) {
+        struct tx tx;
+        uint8_t sender[20];
+        struct exec_tx_result res;
+        if ((rc = tx_decode(e->block.txs[i], &tx, reason)) ||
+            (rc = tx_sender(&tx, sender, reason)) || (rc = exec_apply(n->exec, &tx, sender, &res)))
+            break;
+        if (!res.included) {
+            *reason = "a transaction of the block is invalid on this node's state";
+            rc = TC_ECORRUPT;
+        } else if (res.receipt.status != e->receipts[i].status ||
+                   res.receipt.cumulative_gas_used != e->receipts[i].cumulative_gas_used) {
+            *reason = "a receipt differs (status or gas)";
+            rc = TC_ECORRUPT;
+        }
+    }
+    if (rc == TC_OK && (rc = exec_end(n->exec, &ws)) == TC_OK) {
+        uint8_t mine[32], theirs[32];
+        if ((rc = writeset_digest(&ws, mine)) == TC_OK &&
+            (rc = writeset_digest(&e->writeset, theirs)) == TC_OK && memcmp(mine, theirs, 32)) {
+            *reason = "the state digest differs";
+            rc = TC_ECORRUPT;
+        }
+    }
+    writeset_free(&ws);
+    state_free(s);
+    return rc;
+}
+
 static void apply_block(struct node *n, const struct raft_entry *re)
 {
     struct node_inflight *own = n->inflight_count ? inflight_at(n, 0) : NULL;
@@ -147,6 +202,12 @@ static void apply_block(struct node *n, const struct raft_entry *re)
         if ((rc = block_entry_check(&e, head.state_root, &reason)) == TC_OK)
             rc = block_verify_seal(&e.block, (const uint8_t(*)[20])n->sealer_addresses,
                                    n->sealer_count, &reason);
+        if (rc == TC_OK && n->cfg->local.follower_verify &&
+            (rc = verify_by_execution(n, &e, &reason)) != TC_OK)
+            log_fatal(MOD,
+                      "follower_verify: block %" PRIu64 " (Raft entry %" PRIu64
+                      ") does not re-execute to what the leader proposed: %s (%s); stopping",
+                      e.block.header.number, re->index, reason ? reason : "", tc_strerror(rc));
     }
     if (rc != TC_OK)
         log_fatal(MOD, "committed Raft entry %" PRIu64 " is not a valid block: %s (%s)", re->index,

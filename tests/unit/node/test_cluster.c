@@ -1,0 +1,344 @@
+/*
+ * test_cluster.c - three nodes in this process, talking TLS over loopback:
+ * replication and follower re-execution (follower_verify), transactions
+ * forwarded from followers, a new leader after the leader stops, and catch-up
+ * by block sync after a follower missed more than the log tail.
+ *
+ * P2P ports 32100..32102 on 127.0.0.1 (RPC on ephemeral ports). Waits are
+ * bounded; nothing asserts a duration. The nodes' own election jitter is
+ * seeded from the OS, so the leader differs between runs: every check holds
+ * for any leader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "chain/tx.h"
+#include "cli/chain_builder.h"
+#include "cli/rpc_client.h"
+#include "crypto/ecdsa.h"
+#include "node/node.h"
+
+#define NODES    3
+#define WAIT_MS  30000u
+#define P2P_BASE 32100
+#define LOG_TAIL 4u
+
+struct member {
+    char dir[300];
+    struct node_config cfg;
+    struct node *node;
+    pthread_t loop;
+    char url[64];
+};
+
+struct cluster {
+    char root[128];
+    struct member m[NODES];
+    uint8_t key[32];
+    uint8_t addr[20];
+    uint64_t nonce;
+};
+
+static void *loop_main(void *arg)
+{
+    node_run(arg);
+    return NULL;
+}
+
+static void absolute(char *path, size_t cap, const char *dir)
+{
+    if (path[0] == '/')
+        return;
+    char tmp[CONFIG_MAX_PATH];
+    int n = snprintf(tmp, sizeof(tmp), "%s/%s", dir, path);
+    assert_true(n > 0 && (size_t)n < sizeof(tmp) && (size_t)n < cap);
+    memcpy(path, tmp, (size_t)n + 1);
+}
+
+static void start_member(struct cluster *c, int i)
+{
+    struct member *m = &c->m[i];
+    char ini[400], gen[400], err[512];
+    snprintf(ini, sizeof(ini), "%s/config.ini", m->dir);
+    snprintf(gen, sizeof(gen), "%s/config.genesis", m->dir);
+    if (node_config_load(&m->cfg, ini, gen, err, sizeof(err)) != TC_OK)
+        fail_msg("config: %s", err);
+    struct local_config *l = &m->cfg.local;
+    absolute(l->data_path, sizeof(l->data_path), m->dir);
+    absolute(l->node_key_path, sizeof(l->node_key_path), m->dir);
+    absolute(l->ca_cert_path, sizeof(l->ca_cert_path), m->dir);
+    absolute(l->ssl_cert_path, sizeof(l->ssl_cert_path), m->dir);
+    absolute(l->ssl_key_path, sizeof(l->ssl_key_path), m->dir);
+    l->log_path[0] = '\0';
+    l->rpc_listen.port = 0;
+    l->follower_verify = true;
+    l->log_tail = LOG_TAIL;
+    m->cfg.genesis.election_timeout_ms = 400;
+    m->cfg.genesis.heartbeat_ms = 50;
+    m->cfg.genesis.min_seal_time_ms = 20;
+    if (node_open(&m->cfg, &m->node, err, sizeof(err)) != TC_OK)
+        fail_msg("node %d: %s", i, err);
+    snprintf(m->url, sizeof(m->url), "http://127.0.0.1:%u", (unsigned)node_rpc_port(m->node));
+    assert_int_equal(pthread_create(&m->loop, NULL, loop_main, m->node), 0);
+}
+
+static void stop_member(struct cluster *c, int i)
+{
+    struct member *m = &c->m[i];
+    if (!m->node)
+        return;
+    node_stop(m->node);
+    pthread_join(m->loop, NULL);
+    node_close(m->node);
+    node_config_free(&m->cfg);
+    m->node = NULL;
+}
+
+static int setup(void **state)
+{
+    struct cluster *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    snprintf(c->root, sizeof(c->root), "/tmp/tc-test-cluster-XXXXXX");
+    assert_non_null(mkdtemp(c->root));
+    struct chain_spec spec;
+    chain_spec_defaults(&spec);
+    char err[512];
+    assert_int_equal(chain_parse_hosts("127.0.0.1:3", &spec, err, sizeof(err)), 0);
+    spec.p2p_port = P2P_BASE;
+    spec.rpc_port = P2P_BASE + 100;
+    spec.account_count = 1;
+    snprintf(spec.out_dir, sizeof(spec.out_dir), "%s/nodes", c->root);
+    snprintf(spec.bin_path, sizeof(spec.bin_path), "/bin/true");
+    assert_int_equal(chain_build(&spec, err, sizeof(err)), 0);
+    assert_int_equal(ecdsa_keygen(c->key), 0);
+    assert_int_equal(ecdsa_address_from_seckey(c->key, c->addr), 0);
+    for (int i = 0; i < NODES; i++) {
+        snprintf(c->m[i].dir, sizeof(c->m[i].dir), "%s/nodes/127.0.0.1/node%d", c->root, i);
+        char gen[400];
+        snprintf(gen, sizeof(gen), "%s/config.genesis", c->m[i].dir);
+        FILE *fp = fopen(gen, "a");
+        assert_non_null(fp);
+        char hex[41];
+        hex_encode(c->addr, 20, hex);
+        fprintf(fp, "\n[alloc]\n0x%s = 1000000000000000000000\n", hex);
+        fclose(fp);
+    }
+    log_set_level(LOG_ERROR);
+    for (int i = 0; i < NODES; i++)
+        start_member(c, i);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct cluster *c = *state;
+    for (int i = 0; i < NODES; i++)
+        stop_member(c, i);
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->root);
+    assert_int_equal(system(cmd), 0);
+    free(c);
+    return 0;
+}
+
+/* A JSON-RPC call; NULL on any failure (a stopped node, an error answer). */
+static cJSON *call(const struct member *m, const char *method, const char *params_json)
+{
+    struct rpc_client rc;
+    if (rpc_client_init(&rc, m->url, 5000) != 0)
+        return NULL;
+    cJSON *params = cJSON_Parse(params_json);
+    cJSON *result = NULL;
+    if (rpc_client_call(&rc, method, params, &result) != TC_OK)
+        result = NULL;
+    cJSON_Delete(params);
+    return result;
+}
+
+static uint64_t quantity(const cJSON *v)
+{
+    return cJSON_IsString(v) ? strtoull(v->valuestring, NULL, 16) : UINT64_MAX;
+}
+
+/* The member that leads, waiting for one (-1 if none within the bound). */
+static int wait_leader(struct cluster *c, int except)
+{
+    uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
+    while (clock_monotonic_ms() < deadline) {
+        for (int i = 0; i < NODES; i++) {
+            if (i == except || !c->m[i].node)
+                continue;
+            cJSON *st = call(&c->m[i], "getConsensusStatus", "[]");
+            bool leads = st && cJSON_IsTrue(cJSON_GetObjectItem(st, "isLeader"));
+            cJSON_Delete(st);
+            if (leads)
+                return i;
+        }
+        clock_sleep_ms(20);
+    }
+    return -1;
+}
+
+static void send_transfer(struct cluster *c, const struct member *via, uint8_t hash[32])
+{
+    struct tx tx;
+    memset(&tx, 0, sizeof(tx));
+    tx.type = TX_DYNAMIC_FEE;
+    tx.chain_id = 20200;
+    tx.nonce = c->nonce++;
+    tx.gas_limit = 21000;
+    tx.has_to = true;
+    memset(tx.to, 0x5a, 20);
+    tx.value = u256_from_u64(7);
+    assert_int_equal(tx_sign(&tx, c->key), 0);
+    struct bytes raw;
+    bytes_init(&raw);
+    assert_int_equal(tx_encode(&tx, &raw), 0);
+    struct tx dec;
+    assert_int_equal(tx_decode(bytes_as_view(&raw), &dec, NULL), 0);
+    tx_hash(&dec, hash);
+    char *params = malloc(2 * raw.len + 16);
+    assert_non_null(params);
+    strcpy(params, "[\"0x");
+    hex_encode(raw.ptr, raw.len, params + 4);
+    strcat(params, "\"]");
+    cJSON *r = call(via, "eth_sendRawTransaction", params);
+    assert_non_null(r);
+    cJSON_Delete(r);
+    free(params);
+    bytes_free(&raw);
+}
+
+/* Block number of the receipt on member m, waiting for it. */
+static uint64_t wait_receipt(const struct member *m, const uint8_t hash[32])
+{
+    char params[80] = "[\"0x";
+    hex_encode(hash, 32, params + 4);
+    strcat(params, "\"]");
+    uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
+    while (clock_monotonic_ms() < deadline) {
+        cJSON *r = call(m, "eth_getTransactionReceipt", params);
+        if (r && cJSON_IsObject(r)) {
+            assert_int_equal(quantity(cJSON_GetObjectItem(r, "status")), 1);
+            uint64_t b = quantity(cJSON_GetObjectItem(r, "blockNumber"));
+            cJSON_Delete(r);
+            return b;
+        }
+        cJSON_Delete(r);
+        clock_sleep_ms(20);
+    }
+    fail_msg("no receipt on %s within %u ms", m->url, WAIT_MS);
+    return 0;
+}
+
+/* Every running member has blocks 0..upto with the same hashes. */
+static void assert_same_chain(struct cluster *c, uint64_t upto)
+{
+    for (uint64_t b = 0; b <= upto; b++) {
+        char params[64], first[67] = "";
+        snprintf(params, sizeof(params), "[\"0x%llx\", false]", (unsigned long long)b);
+        for (int i = 0; i < NODES; i++) {
+            if (!c->m[i].node)
+                continue;
+            cJSON *blk = call(&c->m[i], "eth_getBlockByNumber", params);
+            assert_non_null(blk);
+            const cJSON *h = cJSON_GetObjectItem(blk, "hash");
+            assert_true(cJSON_IsString(h));
+            if (!first[0])
+                snprintf(first, sizeof(first), "%s", h->valuestring);
+            else
+                assert_string_equal(h->valuestring, first);
+            cJSON_Delete(blk);
+        }
+    }
+}
+
+/* Transactions sent to any member get receipts on every member (followers
+ * forward them; followers re-execute each block and agree with the leader). */
+static void test_replicates_and_forwards(void **state)
+{
+    struct cluster *c = *state;
+    int leader = wait_leader(c, -1);
+    assert_true(leader >= 0);
+    uint8_t hashes[6][32];
+    for (int k = 0; k < 6; k++)
+        send_transfer(c, &c->m[k % NODES], hashes[k]);
+    uint64_t top = 0;
+    for (int k = 0; k < 6; k++)
+        for (int i = 0; i < NODES; i++) {
+            uint64_t b = wait_receipt(&c->m[i], hashes[k]);
+            if (b > top)
+                top = b;
+        }
+    assert_same_chain(c, top);
+}
+
+/* The leader stops: another takes over and the chain goes on; the old leader
+ * restarts and catches up. */
+static void test_new_leader_after_stop_and_restart_catches_up(void **state)
+{
+    struct cluster *c = *state;
+    int leader = wait_leader(c, -1);
+    assert_true(leader >= 0);
+    uint8_t hash[32];
+    send_transfer(c, &c->m[leader], hash);
+    wait_receipt(&c->m[leader], hash);
+    stop_member(c, leader);
+    int next = wait_leader(c, leader);
+    assert_true(next >= 0 && next != leader);
+    uint64_t top = 0;
+    for (int k = 0; k < 3; k++) {
+        send_transfer(c, &c->m[next], hash);
+        top = wait_receipt(&c->m[next], hash);
+    }
+    start_member(c, leader);
+    assert_int_equal(wait_receipt(&c->m[leader], hash), top);
+    assert_same_chain(c, top);
+}
+
+/* A follower that misses more blocks than the log tail comes back by block
+ * sync (the leader no longer has the entries it needs). */
+static void test_follower_far_behind_catches_up_by_block_sync(void **state)
+{
+    struct cluster *c = *state;
+    int leader = wait_leader(c, -1);
+    assert_true(leader >= 0);
+    int away = (leader + 1) % NODES;
+    stop_member(c, away);
+    uint8_t hash[32];
+    uint64_t top = 0;
+    /* One block per transaction: each waits for its receipt. */
+    for (unsigned k = 0; k < 4 * LOG_TAIL + 2; k++) {
+        send_transfer(c, &c->m[leader], hash);
+        top = wait_receipt(&c->m[leader], hash);
+    }
+    start_member(c, away);
+    assert_int_equal(wait_receipt(&c->m[away], hash), top);
+    assert_same_chain(c, top);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_replicates_and_forwards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_leader_after_stop_and_restart_catches_up, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_follower_far_behind_catches_up_by_block_sync, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
