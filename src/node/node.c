@@ -175,7 +175,17 @@ static cJSON *sync_status(void *ctx)
     add_hex(o, "latestHash", head.hash, 32);
     cJSON_AddNumberToObject(o, "knownHighestNumber", (double)head.number);
     add_hex(o, "knownLatestHash", head.hash, 32);
-    cJSON_AddArrayToObject(o, "peers");
+    cJSON *peers = cJSON_AddArrayToObject(o, "peers");
+    if (n->p2p) {
+        struct p2p_peer_info info[RAFT_MAX_NODES];
+        size_t count = p2p_peers(n->p2p, info, RAFT_MAX_NODES);
+        for (size_t i = 0; i < count && i < RAFT_MAX_NODES; i++) {
+            cJSON *e = cJSON_CreateObject();
+            add_hex(e, "nodeID", info[i].node_id, 64);
+            cJSON_AddStringToObject(e, "address", info[i].address);
+            cJSON_AddItemToArray(peers, e);
+        }
+    }
     return o;
 }
 
