@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <pthread.h>
 
 #include "base/bytes.h"
@@ -26,10 +27,14 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "chain/tx.h"
+#include "consensus/raft/raft_codec.h"
 #include "cli/chain_builder.h"
 #include "cli/rpc_client.h"
 #include "crypto/ecdsa.h"
+#include "net/node_cert.h"
+#include "net/p2p.h"
 #include "node/node.h"
+#include "node/sync.h"
 
 #define NODES    3
 #define WAIT_MS  30000u
@@ -107,7 +112,8 @@ static void stop_member(struct cluster *c, int i)
     m->node = NULL;
 }
 
-static int setup(void **state)
+/* Builds the chain and starts the first `running` members. */
+static int setup_running(void **state, int running)
 {
     struct cluster *c = calloc(1, sizeof(*c));
     assert_non_null(c);
@@ -137,10 +143,20 @@ static int setup(void **state)
         fclose(fp);
     }
     log_set_level(LOG_ERROR);
-    for (int i = 0; i < NODES; i++)
+    for (int i = 0; i < running; i++)
         start_member(c, i);
     *state = c;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_running(state, NODES);
+}
+
+static int setup_two(void **state)
+{
+    return setup_running(state, NODES - 1);
 }
 
 static int teardown(void **state)
@@ -331,6 +347,224 @@ static void test_follower_far_behind_catches_up_by_block_sync(void **state)
     assert_same_chain(c, top);
 }
 
+/* ---- a member that sends bad frames ---------------------------------------- */
+
+/* The last member's identity, driven by the test on its own event base. */
+struct impostor {
+    struct event_base *base;
+    struct p2p *p;
+    int ups;
+    int downs;
+    int sync_answers;
+    uint8_t id[64];
+};
+
+static int impostor_frame(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], uint8_t type,
+                          const uint8_t *payload, size_t len)
+{
+    struct impostor *im = ctx;
+    (void)node_id;
+    uint8_t kind;
+    if (type == P2P_TYPE_SYNC && sync_frame_kind(payload, len, &kind) == TC_OK &&
+        kind == SYNC_KIND_BLOCKS)
+        im->sync_answers++;
+    return TC_OK;
+}
+
+static void impostor_peer(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], bool up)
+{
+    struct impostor *im = ctx;
+    (void)node_id;
+    if (up)
+        im->ups++;
+    else
+        im->downs++;
+}
+
+static void impostor_start(struct cluster *c, struct impostor *im)
+{
+    const struct member *m = &c->m[NODES - 1];
+    char path[400], err[512];
+    memset(im, 0, sizeof(*im));
+    snprintf(path, sizeof(path), "%s/conf/node.pem", m->dir);
+    uint8_t key[32];
+    assert_int_equal(node_key_read_file(path, key, err, sizeof(err)), 0);
+    assert_int_equal(ecdsa_pubkey(key, im->id), 0);
+    im->base = event_base_new();
+    assert_non_null(im->base);
+    struct p2p_options o;
+    p2p_options_defaults(&o);
+    memcpy(o.node_id, im->id, 64);
+    snprintf(o.listen_host, sizeof(o.listen_host), "127.0.0.1");
+    o.listen_port = 0;
+    uint8_t allowed[NODES][64];
+    struct p2p_endpoint peers[NODES - 1];
+    for (int i = 0; i < NODES - 1; i++) {
+        snprintf(path, sizeof(path), "%s/conf/node.pem", c->m[i].dir);
+        assert_int_equal(node_key_read_file(path, key, err, sizeof(err)), 0);
+        assert_int_equal(ecdsa_pubkey(key, allowed[i]), 0);
+        snprintf(peers[i].host, sizeof(peers[i].host), "127.0.0.1");
+        peers[i].port = (uint16_t)(P2P_BASE + i);
+    }
+    o.allowed = (const uint8_t(*)[64])allowed;
+    o.allowed_count = NODES - 1;
+    o.peers = peers;
+    o.peer_count = NODES - 1;
+    char ca[400], crt[400], k[400];
+    snprintf(ca, sizeof(ca), "%s/conf/ca.crt", m->dir);
+    snprintf(crt, sizeof(crt), "%s/conf/ssl.crt", m->dir);
+    snprintf(k, sizeof(k), "%s/conf/ssl.key", m->dir);
+    o.ca_cert_path = ca;
+    o.cert_path = crt;
+    o.key_path = k;
+    o.reconnect_min_ms = 20;
+    o.reconnect_max_ms = 100;
+    o.rng_seed = 1;
+    o.on_peer = impostor_peer;
+    o.on_peer_ctx = im;
+    if (p2p_new(im->base, &o, &im->p, err, sizeof(err)) != TC_OK)
+        fail_msg("impostor: %s", err);
+    assert_int_equal(p2p_register(im->p, P2P_TYPE_RAFT, RAFT_MSG_MAX_BYTES, impostor_frame, im), 0);
+    assert_int_equal(p2p_register(im->p, P2P_TYPE_TX, 128u * 1024, impostor_frame, im), 0);
+    assert_int_equal(
+        p2p_register(im->p, P2P_TYPE_SYNC, SYNC_MAX_RESPONSE_BYTES, impostor_frame, im), 0);
+}
+
+static void impostor_stop(struct impostor *im)
+{
+    p2p_free(im->p);
+    event_base_free(im->base);
+}
+
+/* Runs the impostor's loop until cond holds (bounded). */
+static bool impostor_until(struct impostor *im, bool (*cond)(struct impostor *, const void *),
+                           const void *arg)
+{
+    uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
+    while (clock_monotonic_ms() < deadline) {
+        if (cond(im, arg))
+            return true;
+        struct timeval tv = { 0, 10000 };
+        event_base_loopexit(im->base, &tv);
+        event_base_dispatch(im->base);
+    }
+    return cond(im, arg);
+}
+
+static bool connected_to(struct impostor *im, const void *arg)
+{
+    return p2p_is_connected(im->p, arg);
+}
+
+static bool downs_at_least(struct impostor *im, const void *arg)
+{
+    return im->downs >= *(const int *)arg;
+}
+
+static bool answered(struct impostor *im, const void *arg)
+{
+    (void)arg;
+    return im->sync_answers > 0;
+}
+
+/* Malformed Raft, sync and transaction frames from an authenticated member,
+ * a Raft message claiming another sender, and a replayed message of an old
+ * term: the bad frames cost the sender its connection, the stale one is
+ * ignored, and the chain keeps committing throughout. */
+static void test_bad_frames_from_a_member_never_stop_the_chain(void **state)
+{
+    struct cluster *c = *state;
+    int leader = wait_leader(c, NODES - 1);
+    assert_true(leader >= 0);
+    uint8_t hash[32];
+    send_transfer(c, &c->m[leader], hash);
+    uint64_t before = wait_receipt(&c->m[leader], hash);
+
+    struct impostor im;
+    impostor_start(c, &im);
+    uint8_t target[64];
+    char path[400], err[256];
+    uint8_t key[32];
+    snprintf(path, sizeof(path), "%s/conf/node.pem", c->m[0].dir);
+    assert_int_equal(node_key_read_file(path, key, err, sizeof(err)), 0);
+    assert_int_equal(ecdsa_pubkey(key, target), 0);
+    uint64_t self_id = node_raft_id(im.id);
+    uint64_t target_id = node_raft_id(target);
+    int drops = 0;
+
+    /* Random bytes as a Raft message. */
+    assert_true(impostor_until(&im, connected_to, target));
+    uint8_t junk[300];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(i * 151u + 7u);
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_RAFT, junk, sizeof(junk)), 0);
+    drops++;
+    assert_true(impostor_until(&im, downs_at_least, &drops));
+
+    /* A well-formed message that claims to come from another member. */
+    assert_true(impostor_until(&im, connected_to, target));
+    struct raft_message m;
+    memset(&m, 0, sizeof(m));
+    m.type = RAFT_MSG_HEARTBEAT;
+    m.from = target_id ^ 1;
+    m.to = target_id;
+    m.term = 1;
+    struct bytes enc;
+    bytes_init(&enc);
+    assert_int_equal(raft_msg_encode(&m, &enc), 0);
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_RAFT, enc.ptr, enc.len), 0);
+    drops++;
+    assert_true(impostor_until(&im, downs_at_least, &drops));
+
+    /* A truncated sync frame. */
+    assert_true(impostor_until(&im, connected_to, target));
+    uint8_t short_sync[3] = { SYNC_VERSION, SYNC_KIND_REQUEST, 0 };
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_SYNC, short_sync, sizeof(short_sync)), 0);
+    drops++;
+    assert_true(impostor_until(&im, downs_at_least, &drops));
+
+    /* A replayed message of an old term (a vote request for term 1, an append
+     * from a deposed leader): stale, ignored, not a reason to disconnect. */
+    assert_true(impostor_until(&im, connected_to, target));
+    memset(&m, 0, sizeof(m));
+    m.type = RAFT_MSG_VOTE;
+    m.from = self_id;
+    m.to = target_id;
+    m.term = 1;
+    bytes_clear(&enc);
+    assert_int_equal(raft_msg_encode(&m, &enc), 0);
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_RAFT, enc.ptr, enc.len), 0);
+    memset(&m, 0, sizeof(m));
+    m.type = RAFT_MSG_APPEND;
+    m.from = self_id;
+    m.to = target_id;
+    m.term = 1;
+    m.commit = 1000;
+    bytes_clear(&enc);
+    assert_int_equal(raft_msg_encode(&m, &enc), 0);
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_RAFT, enc.ptr, enc.len), 0);
+    /* A transaction frame that is not a transaction: refused by the pool,
+     * not the peer's fault. */
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_TX, junk, 40), 0);
+    /* A valid sync request is still answered on the same connection. */
+    struct sync_request req = { .from_number = 1, .max_blocks = 4 };
+    bytes_clear(&enc);
+    assert_int_equal(sync_request_encode(&req, &enc), 0);
+    assert_int_equal(p2p_send(im.p, target, P2P_TYPE_SYNC, enc.ptr, enc.len), 0);
+    assert_true(impostor_until(&im, answered, NULL));
+    assert_int_equal(im.downs, drops);
+    bytes_free(&enc);
+    impostor_stop(&im);
+
+    /* The chain goes on, on both running members. */
+    send_transfer(c, &c->m[(leader + 1) % (NODES - 1)], hash);
+    uint64_t after = 0;
+    for (int i = 0; i < NODES - 1; i++)
+        after = wait_receipt(&c->m[i], hash);
+    assert_true(after > before);
+    assert_same_chain(c, after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +573,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_follower_far_behind_catches_up_by_block_sync, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bad_frames_from_a_member_never_stop_the_chain,
+                                        setup_two, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
