@@ -264,6 +264,41 @@ static void flush_outbox(evutil_socket_t fd, short what, void *arg)
     mailbox_free_list(list);
 }
 
+static void apply_blocked(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    uint8_t allowed[RAFT_MAX_NODES][64];
+    size_t count = 0;
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < n->member_count; i++) {
+        bool blocked = false;
+        for (size_t j = 0; j < n->blocked_count; j++)
+            blocked = blocked || n->blocked[j] == n->member_raft[i];
+        if (!blocked)
+            memcpy(allowed[count++], n->member_id[i], 64);
+    }
+    size_t blocked_count = n->blocked_count;
+    pthread_mutex_unlock(&n->mu);
+    p2p_set_allowed(n->p2p, (const uint8_t(*)[64])allowed, count);
+    LOG_W(MOD, "P2P: %zu member(s) blocked", blocked_count);
+}
+
+int node_block_peers(struct node *n, const uint64_t *raft_ids, size_t count)
+{
+    if (count > RAFT_MAX_NODES)
+        return TC_EINVAL;
+    if (!n->p2p)
+        return TC_ESTATE;
+    pthread_mutex_lock(&n->mu);
+    memcpy(n->blocked, raft_ids, count * sizeof(*raft_ids));
+    n->blocked_count = count;
+    pthread_mutex_unlock(&n->mu);
+    event_active(n->block_ev, EV_READ, 0);
+    return TC_OK;
+}
+
 static int on_raft_frame(void *ctx, const uint8_t node_id[P2P_NODE_ID_BYTES], uint8_t type,
                          const uint8_t *payload, size_t len)
 {
@@ -580,6 +615,8 @@ static int open_rpc(struct node *n, char *err, size_t err_len)
     return TC_OK;
 }
 
+static atomic_bool signals_taken;
+
 static void use_pthreads(void)
 {
     if (evthread_use_pthreads() != 0)
@@ -620,7 +657,8 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
         snprintf(err, err_len, "cannot register the node's metrics: %s", tc_strerror(rc));
         goto fail;
     }
-    if (!(n->outbox_ev = event_new(n->base, -1, 0, flush_outbox, n))) {
+    if (!(n->outbox_ev = event_new(n->base, -1, 0, flush_outbox, n)) ||
+        !(n->block_ev = event_new(n->base, -1, 0, apply_blocked, n))) {
         snprintf(err, err_len, "out of memory");
         rc = TC_ENOMEM;
         goto fail;
@@ -629,11 +667,17 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
         goto fail;
     if ((rc = open_rpc(n, err, err_len)) != TC_OK)
         goto fail;
-    n->sig_term = evsignal_new(n->base, SIGTERM, on_signal, n);
-    n->sig_int = evsignal_new(n->base, SIGINT, on_signal, n);
+    /* Signals go to one event base per process: the first node opened takes
+     * them (several nodes live in one process only in tests). */
+    n->owns_signals = !atomic_exchange(&signals_taken, true);
+    if (n->owns_signals) {
+        n->sig_term = evsignal_new(n->base, SIGTERM, on_signal, n);
+        n->sig_int = evsignal_new(n->base, SIGINT, on_signal, n);
+    }
     n->stop_ev = event_new(n->base, -1, 0, on_stop, n);
-    if (!n->sig_term || !n->sig_int || !n->stop_ev || evsignal_add(n->sig_term, NULL) ||
-        evsignal_add(n->sig_int, NULL)) {
+    if (!n->stop_ev ||
+        (n->owns_signals && (!n->sig_term || !n->sig_int || evsignal_add(n->sig_term, NULL) ||
+                             evsignal_add(n->sig_int, NULL)))) {
         snprintf(err, err_len, "cannot install the signal handlers");
         rc = TC_EIO;
         goto fail;
@@ -702,12 +746,16 @@ void node_close(struct node *n)
     p2p_free(n->p2p);
     if (n->outbox_ev)
         event_free(n->outbox_ev);
+    if (n->block_ev)
+        event_free(n->block_ev);
     if (n->sig_term)
         event_free(n->sig_term);
     if (n->sig_int)
         event_free(n->sig_int);
     if (n->stop_ev)
         event_free(n->stop_ev);
+    if (n->owns_signals)
+        atomic_store(&signals_taken, false);
     if (n->base)
         event_base_free(n->base);
     node_chain_free(n);

@@ -75,6 +75,16 @@ void node_stop(struct node *n);
  * everything. NULL is a no-op. */
 void node_close(struct node *n);
 
+/*
+ * Cuts this node off from the members with these Raft ids at the P2P layer:
+ * their connections are dropped and refused until the next call (count 0
+ * lets everyone in again). For an operator who must isolate a misbehaving
+ * member, and for partition tests. Any thread; takes effect on the loop
+ * thread shortly after. Returns 0, TC_EINVAL (more than RAFT_MAX_NODES ids)
+ * or TC_ESTATE (a one-node chain has no P2P).
+ */
+int node_block_peers(struct node *n, const uint64_t *raft_ids, size_t count);
+
 /* The RPC port actually bound (useful with listen_port 0 in tests). */
 uint16_t node_rpc_port(const struct node *n);
 

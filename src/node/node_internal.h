@@ -97,6 +97,7 @@ struct node {
     struct eth_api_deps api; /* borrowed by the RPC methods: lives as long as the node */
     struct event *sig_term;
     struct event *sig_int;
+    bool owns_signals;                /* this node's base handles SIGTERM/SIGINT */
     struct event *stop_ev;            /* node_stop() activates it */
     struct p2p *p2p;                  /* NULL in a one-node chain */
     struct event *outbox_ev;          /* the chain thread activates it to flush outbox */
@@ -104,6 +105,9 @@ struct node {
     struct mailbox outbox;            /* frames for peers, sent by the loop thread */
     struct raft_entry *loop_entries;  /* decode buffer of the loop thread */
     atomic_uint_fast64_t leader_hint; /* Raft id of the known leader, 0 if none */
+    struct event *block_ev;           /* node_block_peers() activates it */
+    uint64_t blocked[RAFT_MAX_NODES]; /* guarded by mu */
+    size_t blocked_count;
 
     /* Metrics (series pointers, any thread). */
     struct metric_series *m_blocks;
