@@ -237,23 +237,61 @@ static void apply_block(struct node *n, const struct raft_entry *re)
     block_entry_free(&e);
 }
 
+static void apply_entry(struct node *n, const struct raft_entry *e)
+{
+    if (e->type == RAFT_ENTRY_BLOCK) {
+        apply_block(n, e);
+        return;
+    }
+    int rc = ledger_note_applied(n->ledger, e->index, e->term);
+    if (rc != TC_OK)
+        log_fatal(MOD, "cannot record Raft entry %" PRIu64 " as applied: %s", e->index,
+                  ledger_last_error());
+}
+
 static void apply_committed(struct node *n, const struct raft_update *u)
 {
     uint64_t applied, applied_term;
     ledger_raft_applied(n->ledger, &applied, &applied_term);
     for (size_t i = 0; i < u->committed_count; i++) {
-        const struct raft_entry *e = &u->committed[i];
-        if (e->index <= applied)
-            continue; /* block sync got there first */
-        if (e->type == RAFT_ENTRY_BLOCK) {
-            apply_block(n, e);
-        } else {
-            int rc = ledger_note_applied(n->ledger, e->index, e->term);
-            if (rc != TC_OK)
-                log_fatal(MOD, "cannot record Raft entry %" PRIu64 " as applied: %s", e->index,
-                          ledger_last_error());
-        }
+        /* Entries at or below the ledger's applied index were applied by
+         * block sync or by the start-up replay. */
+        if (u->committed[i].index > applied)
+            apply_entry(n, &u->committed[i]);
     }
+}
+
+int node_chain_replay(struct node *n)
+{
+    /* With one voter, an entry is committed as soon as that voter has it on
+     * disk (the quorum is itself), so every durable entry is committed. The
+     * node applies them before it serves any request: otherwise a client
+     * could read, and sign against, a state older than what was committed. */
+    const struct raft_membership *m = raft_membership(n->raft);
+    uint32_t voters = 0;
+    bool self_votes = false;
+    for (uint32_t i = 0; i < m->count; i++) {
+        if (m->members[i].role != RAFT_VOTER)
+            continue;
+        voters++;
+        self_votes = self_votes || m->members[i].id == n->raft_id;
+    }
+    if (voters != 1 || !self_votes)
+        return 0;
+    uint64_t applied, applied_term;
+    ledger_raft_applied(n->ledger, &applied, &applied_term);
+    uint64_t last = raft_last_index(n->raft);
+    for (uint64_t i = applied + 1; i <= last; i++) {
+        const struct raft_entry *e = raft_entry_at(n->raft, i);
+        if (!e)
+            log_fatal(MOD, "Raft entry %" PRIu64 " is missing from memory at start-up", i);
+        struct raft_entry copy = *e;
+        apply_entry(n, &copy);
+    }
+    if (last > applied)
+        LOG_I(MOD, "applied Raft entries %" PRIu64 "..%" PRIu64 " from the log before serving",
+              applied + 1, last);
+    return 0;
 }
 
 /* Compacts the Raft log behind the applied index, keeping [consensus]

@@ -665,6 +665,7 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
     }
     if (n->member_count > 1 && (rc = open_p2p(n, err, err_len)) != TC_OK)
         goto fail;
+    node_chain_replay(n);
     if ((rc = open_rpc(n, err, err_len)) != TC_OK)
         goto fail;
     /* Signals go to one event base per process: the first node opened takes

@@ -155,6 +155,10 @@ bool node_seal_due(size_t pending, uint32_t limit, uint64_t now_ms, uint64_t las
 /* chain.c: prepares the Raft core from the log store and the ledger (called by
  * node_open, on the opening thread). Returns 0 or a code with err set. */
 int node_chain_boot(struct node *n, char *err, size_t err_len);
+/* chain.c: a one-voter chain applies every durable entry (all committed)
+ * before the node serves requests. Called by node_open after the pool exists
+ * and before the RPC server opens. Returns 0; failures are fatal. */
+int node_chain_replay(struct node *n);
 /* chain.c: the chain thread's body. */
 void *node_chain_main(void *arg);
 /* chain.c: wakes the chain thread (any thread). */

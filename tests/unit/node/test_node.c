@@ -327,6 +327,45 @@ static void test_transfers_mined_and_kept_across_restart(void **state)
     assert_int_equal(balance_of(f, to[0]), values[0] + 5);
 }
 
+/* The node applies the committed tail of its Raft log before it answers any
+ * request: a ledger one block behind the log (as after a crash between the
+ * log's sync and the ledger's batch) is caught up inside node_open. */
+static void test_log_ahead_of_ledger_is_applied_before_serving(void **state)
+{
+    struct fixture *f = *state;
+    char err[512], hex[1024];
+    uint8_t to[20], hash[32];
+    memset(to, 0x77, sizeof(to));
+    assert_int_equal(start_node(f, err, sizeof(err)), 0);
+    signed_transfer(f, 0, 0, to, 11, hex, sizeof(hex), hash);
+    send_raw(f, hex);
+    cJSON_Delete(wait_receipt(f, hash));
+    stop_node(f);
+    /* The ledger as it is after block 1. */
+    assert_int_equal(system("cp -a data/ledger ledger-at-1"), 0);
+    assert_int_equal(start_node(f, err, sizeof(err)), 0);
+    signed_transfer(f, 0, 1, to, 22, hex, sizeof(hex), hash);
+    send_raw(f, hex);
+    cJSON *r = wait_receipt(f, hash);
+    uint64_t block = quantity(cJSON_GetObjectItem(r, "blockNumber"));
+    cJSON_Delete(r);
+    stop_node(f);
+    assert_int_equal(system("rm -rf data/ledger && mv ledger-at-1 data/ledger"), 0);
+
+    assert_int_equal(start_node(f, err, sizeof(err)), 0);
+    /* No waiting: the very first answers already include the replayed block. */
+    cJSON *n = call(f, "eth_blockNumber", "[]");
+    assert_int_equal(quantity(n), block);
+    cJSON_Delete(n);
+    assert_int_equal(balance_of(f, to), 33);
+    char params[80] = "[\"0x";
+    hex_encode(f->addrs[0], 20, params + 4);
+    strcat(params, "\", \"pending\"]");
+    cJSON *nonce = call(f, "eth_getTransactionCount", params);
+    assert_int_equal(quantity(nonce), 2);
+    cJSON_Delete(nonce);
+}
+
 static void small_blocks(struct node_config *cfg)
 {
     cfg->genesis.block_tx_count_limit = 4;
@@ -418,6 +457,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transfers_mined_and_kept_across_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_blocks_respect_tx_count_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_ahead_of_ledger_is_applied_before_serving, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_refuses_key_that_is_not_a_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_key_file_forms, setup, teardown),
     };
