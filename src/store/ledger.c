@@ -191,13 +191,96 @@ int ledger_genesis_block(const struct genesis_config *g, uint8_t hash[32], struc
 
 /* ---- the batch of one block ---- */
 
+/*
+ * The non-zero slots of the account whose storage entries are being added
+ * (the write-set is canonical, checked by its digest, so it lists each
+ * account's slots together): the change of its count in the state
+ * namespace's 0x03 record (see ledger.h).
+ */
+struct slot_run {
+    bool open;
+    uint8_t address[20];
+    int64_t delta;
+};
+
+/* Whether the committed state holds the storage record key (53 bytes). */
+static int slot_exists(struct store *s, const uint8_t *key, bool *exists)
+{
+    struct bytes v;
+    bytes_init(&v);
+    int rc = store_get(s, STORE_NS_STATE, key, 53, &v);
+    bytes_free(&v);
+    *exists = rc == 0;
+    if (rc == TC_ENOTFOUND)
+        return 0;
+    return rc ? ledger_fail(rc, "write-set: %s", store_last_error()) : 0;
+}
+
+/* Adds the finished run's new slot count (a deletion when it drops to 0). */
+static int put_slot_count(struct store *s, struct store_batch *b, struct slot_run *run)
+{
+    if (!run->open || run->delta == 0) {
+        run->open = false;
+        return 0;
+    }
+    run->open = false;
+    uint8_t key[21], rec[8];
+    key[0] = LEDGER_STATE_SLOTS;
+    memcpy(key + 1, run->address, 20);
+    struct bytes v;
+    bytes_init(&v);
+    int rc = store_get(s, STORE_NS_STATE, key, sizeof(key), &v);
+    uint64_t count = 0;
+    if (rc == 0 && v.len == 8)
+        count = ledger_get_be64(v.ptr);
+    else if (rc == 0)
+        rc = ledger_fail(TC_ECORRUPT, "ledger: malformed slot count record");
+    else if (rc == TC_ENOTFOUND)
+        rc = 0;
+    else
+        rc = ledger_fail(rc, "write-set: %s", store_last_error());
+    bytes_free(&v);
+    if (rc)
+        return rc;
+    if (run->delta < 0 && (uint64_t)-run->delta > count)
+        return ledger_fail(TC_ECORRUPT, "ledger: slot count record below the slots deleted");
+    count = run->delta < 0 ? count - (uint64_t)-run->delta : count + (uint64_t)run->delta;
+    ledger_put_be64(rec, count);
+    rc = count == 0 ? store_batch_del(b, STORE_NS_STATE, key, sizeof(key))
+                    : store_batch_put(b, STORE_NS_STATE, key, sizeof(key), rec, sizeof(rec));
+    return rc ? ledger_fail(rc, "write-set: %s", store_last_error()) : 0;
+}
+
+/* Counts a storage entry (key: 0x02 || address || slot) into run. */
+static int count_slot(struct store *s, struct store_batch *b, struct slot_run *run,
+                      const uint8_t *key, bool deleted)
+{
+    int rc;
+    if (run->open && memcmp(run->address, key + 1, 20) != 0 && (rc = put_slot_count(s, b, run)))
+        return rc;
+    if (!run->open) {
+        run->open = true;
+        memcpy(run->address, key + 1, 20);
+        run->delta = 0;
+    }
+    bool exists;
+    if ((rc = slot_exists(s, key, &exists)))
+        return rc;
+    if (!deleted && !exists)
+        run->delta++;
+    else if (deleted && exists)
+        run->delta--;
+    return 0;
+}
+
 /* Adds the write-set's effect on the state and code namespaces, checking
- * each entry against state.h's rules. */
-static int put_writeset_effects(struct store_batch *b, const struct writeset *ws)
+ * each entry against state.h's rules, and keeps the per-account slot counts. */
+static int put_writeset_effects(struct store *s, struct store_batch *b, const struct writeset *ws)
 {
     size_t n = writeset_count(ws);
     struct state_account acct;
     uint8_t key[1 + 52];
+    struct slot_run run = { .open = false };
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct writeset_item it;
@@ -234,6 +317,8 @@ static int put_writeset_effects(struct store_batch *b, const struct writeset *ws
         }
         key[0] = it.ns == WRITESET_NS_ACCOUNT ? LEDGER_STATE_ACCOUNT : LEDGER_STATE_STORAGE;
         memcpy(key + 1, it.key.ptr, it.key.len);
+        if (it.ns == WRITESET_NS_STORAGE && (rc = count_slot(s, b, &run, key, it.deleted)))
+            return rc;
         if (it.deleted)
             rc = store_batch_del(b, STORE_NS_STATE, key, 1 + it.key.len);
         else
@@ -242,12 +327,12 @@ static int put_writeset_effects(struct store_batch *b, const struct writeset *ws
     }
     if (rc)
         return ledger_fail(rc, "write-set: %s", store_last_error());
-    return 0;
+    return put_slot_count(s, b, &run);
 }
 
 /* The metadata records that follow a block. */
 static int put_meta(struct store_batch *b, const struct ledger_head *head, uint64_t raft_index,
-                    uint64_t raft_term, uint64_t tx_count)
+                    uint64_t raft_term, uint64_t tx_count, uint64_t failed_tx_count)
 {
     uint8_t rec[72];
     ledger_put_be64(rec, head->number);
@@ -263,6 +348,10 @@ static int put_meta(struct store_batch *b, const struct ledger_head *head, uint6
     if (rc == 0)
         rc = store_batch_put(b, STORE_NS_META, LEDGER_META_TXCOUNT, strlen(LEDGER_META_TXCOUNT),
                              rec, 8);
+    ledger_put_be64(rec, failed_tx_count);
+    if (rc == 0)
+        rc = store_batch_put(b, STORE_NS_META, LEDGER_META_FAILED, strlen(LEDGER_META_FAILED), rec,
+                             8);
     return rc;
 }
 
@@ -271,9 +360,9 @@ static int put_meta(struct store_batch *b, const struct ledger_head *head, uint6
  * header, tx hashes, hash <-> number, txs, receipts, write-set and its effects.
  * scratch is reused for encodings.
  */
-static int put_block(struct store_batch *b, const struct block *blk, const uint8_t hash[32],
-                     const struct receipt *rs, size_t n, const struct writeset *ws,
-                     struct bytes *scratch)
+static int put_block(struct store *s, struct store_batch *b, const struct block *blk,
+                     const uint8_t hash[32], const struct receipt *rs, size_t n,
+                     const struct writeset *ws, struct bytes *scratch)
 {
     uint64_t number = blk->header.number;
     uint8_t key[12];
@@ -336,7 +425,7 @@ static int put_block(struct store_batch *b, const struct block *blk, const uint8
     if ((rc = store_batch_put(b, STORE_NS_BLOCKS, key, 9, hashes.ptr, hashes.len)))
         goto out_free_hashes;
     bytes_free(&hashes);
-    return put_writeset_effects(b, ws);
+    return put_writeset_effects(s, b, ws);
 
 out_free_hashes:
     bytes_free(&hashes);
@@ -379,9 +468,9 @@ static int write_genesis(struct ledger *l, const struct genesis_config *g)
     memcpy(head.hash, l->genesis_hash, 32);
     memcpy(head.state_root, blk.header.state_root, 32);
     uint8_t version = LEDGER_SCHEMA_VERSION;
-    if ((rc = put_block(b, &blk, l->genesis_hash, NULL, 0, &ws, &scratch)))
+    if ((rc = put_block(l->store, b, &blk, l->genesis_hash, NULL, 0, &ws, &scratch)))
         goto out_free;
-    if ((rc = put_meta(b, &head, 0, 0, 0)) ||
+    if ((rc = put_meta(b, &head, 0, 0, 0, 0)) ||
         (rc = store_batch_put(b, STORE_NS_META, LEDGER_META_VERSION, strlen(LEDGER_META_VERSION),
                               &version, 1)) ||
         (rc = store_batch_put(b, STORE_NS_META, LEDGER_META_GENESIS, strlen(LEDGER_META_GENESIS),
@@ -410,6 +499,12 @@ static int load_existing(struct ledger *l, const struct genesis_config *g)
         return ledger_fail(TC_EUNSUPPORTED,
                            "ledger: schema version %u is newer than this node's %u", version,
                            LEDGER_SCHEMA_VERSION);
+    /* Version 1 lacks the slot counts and the failed transaction count. */
+    if (version < LEDGER_SCHEMA_VERSION)
+        return ledger_fail(TC_EUNSUPPORTED,
+                           "ledger: schema version %u is older than this node's %u: rebuild the "
+                           "node's data from its peers (a fresh data directory)",
+                           version, LEDGER_SCHEMA_VERSION);
     if ((rc = read_meta(l->store, LEDGER_META_GENESIS, 32, l->genesis_hash)))
         return ledger_fail(rc, "ledger: genesis record malformed");
     if ((rc = ledger_genesis_block(g, want, NULL)))
@@ -438,6 +533,10 @@ static int load_existing(struct ledger *l, const struct genesis_config *g)
         return ledger_fail(rc == TC_ENOTFOUND ? TC_ECORRUPT : rc,
                            "ledger: transaction count record missing");
     l->tx_count = ledger_get_be64(rec);
+    if ((rc = read_meta(l->store, LEDGER_META_FAILED, 8, rec)))
+        return ledger_fail(rc == TC_ENOTFOUND ? TC_ECORRUPT : rc,
+                           "ledger: failed transaction count record missing");
+    l->failed_tx_count = ledger_get_be64(rec);
     return 0;
 }
 
@@ -557,7 +656,11 @@ int ledger_apply(struct ledger *l, const struct block_entry *e, uint64_t raft_in
     memcpy(head.hash, hash, 32);
     memcpy(head.state_root, e->block.header.state_root, 32);
     uint64_t tx_count = l->tx_count + e->block.tx_count;
-    if ((rc = put_block(b, &e->block, hash, e->receipts, e->receipt_count, &e->writeset, &scratch)))
+    uint64_t failed_tx_count = l->failed_tx_count;
+    for (size_t i = 0; i < e->receipt_count; i++)
+        failed_tx_count += e->receipts[i].status ? 0 : 1;
+    if ((rc = put_block(l->store, b, &e->block, hash, e->receipts, e->receipt_count, &e->writeset,
+                        &scratch)))
         goto out_unlock;
     uint8_t raft_key[9], raft_rec[16];
     raft_key[0] = LEDGER_TAG_RAFT;
@@ -569,7 +672,7 @@ int ledger_apply(struct ledger *l, const struct block_entry *e, uint64_t raft_in
         ledger_fail(rc, "apply: out of memory");
         goto out_unlock;
     }
-    if ((rc = put_meta(b, &head, raft_index, raft_term, tx_count)) ||
+    if ((rc = put_meta(b, &head, raft_index, raft_term, tx_count, failed_tx_count)) ||
         (rc = store_write(l->store, b, true))) {
         ledger_fail(rc, "apply: block %llu not written: %s", (unsigned long long)head.number,
                     store_last_error());
@@ -580,6 +683,7 @@ int ledger_apply(struct ledger *l, const struct block_entry *e, uint64_t raft_in
     l->applied_index = raft_index;
     l->applied_term = raft_term;
     l->tx_count = tx_count;
+    l->failed_tx_count = failed_tx_count;
     pthread_mutex_unlock(&l->lock);
 out_unlock:
     store_batch_free(b);
@@ -640,6 +744,14 @@ uint64_t ledger_tx_count(struct ledger *l)
 {
     pthread_mutex_lock(&l->lock);
     uint64_t n = l->tx_count;
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
+uint64_t ledger_failed_tx_count(struct ledger *l)
+{
+    pthread_mutex_lock(&l->lock);
+    uint64_t n = l->failed_tx_count;
     pthread_mutex_unlock(&l->lock);
     return n;
 }

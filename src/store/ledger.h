@@ -31,11 +31,11 @@
  * Apply. ledger_apply() writes one block in ONE synced store batch: the block,
  * its header and transaction-hash list, the hash <-> number index, each
  * transaction (raw, with its position), the stored receipts, the block's
- * write-set (for block sync) and its effect on the state and code namespaces,
- * and the metadata (head, last applied Raft index and term, total transaction
- * count). After a crash at any moment the ledger is therefore exactly at a
- * block boundary, and ledger_raft_applied() says which Raft entry it has
- * applied: the node replays its Raft log from the entry after it.
+ * write-set (for block sync) and its effect on the state and code namespaces
+ * (slot counts included), and the metadata (head, last applied Raft index and
+ * term, total and failed transaction counts). After a crash at any moment the ledger is therefore
+ * exactly at a block boundary, and ledger_raft_applied() says which Raft entry it has applied: the
+ * node replays its Raft log from the entry after it.
  *
  * Schema (part of the on-disk format; every record is a point key, so that a
  * sealed store, which iterates in no useful order, works the same):
@@ -48,10 +48,18 @@
  *     receipts  n || tx index (4) -> stored receipt (receipt.h)
  *     state    0x01 || address -> account (state.h encoding)
  *              0x02 || address || slot -> value (minimal big-endian, never zero)
+ *              0x03 || address -> number of the account's 0x02 records (8
+ *              bytes big-endian, never zero: absent when it has none), for
+ *              EIP-7610's "has storage" without iterating (version 2)
  *     code     code hash -> code
  *     meta     "version", "genesis" (hash), "head" (n || hash || state root),
- *              "applied" (Raft index || term), "txcount"
- * with n a block number as 8 bytes big-endian.
+ *              "applied" (Raft index || term), "txcount", "txfailed" (the
+ *              transactions whose receipt has status 0; version 2), the
+ *              counts as 8 bytes big-endian
+ * with n a block number as 8 bytes big-endian. ledger_apply() keeps the 0x03
+ * records and "txfailed" in the block's batch, reading whether each storage
+ * key the write-set sets or deletes is committed (one point read per
+ * storage entry). A version-1 database (without them) is refused.
  *
  * Threads. One thread applies (ledger_apply and ledger_note_applied are
  * serialised internally anyway); any number of threads may read at the same
@@ -87,7 +95,7 @@
 #include "store/store.h"
 
 /* Version of the schema above, written in meta "version". */
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 
 /* Defaults for a log filter whose bounds are 0. */
 #define LEDGER_LOGS_DEFAULT_MAX_BLOCKS 10000u
@@ -169,7 +177,7 @@ struct ledger_logs {
  * genesis block first when s holds no ledger. *out is the ledger (close with
  * ledger_close) or NULL on failure; err (if not NULL) then holds a message.
  * TC_EINVAL: genesis config unusable (duplicate allocation) or the store
- * holds another genesis; TC_EUNSUPPORTED: newer schema version; TC_ECORRUPT:
+ * holds another genesis; TC_EUNSUPPORTED: another schema version; TC_ECORRUPT:
  * metadata missing or malformed; store codes.
  */
 int ledger_open(struct store *s, const struct genesis_config *g, struct ledger **out, char *err,
@@ -212,6 +220,8 @@ void ledger_head(struct ledger *l, struct ledger_head *out);
 void ledger_raft_applied(struct ledger *l, uint64_t *index, uint64_t *term);
 /* Transactions in all applied blocks. */
 uint64_t ledger_tx_count(struct ledger *l);
+/* Of those, the ones that failed (receipt status 0). */
+uint64_t ledger_failed_tx_count(struct ledger *l);
 /* The genesis block hash. */
 void ledger_genesis_hash(struct ledger *l, uint8_t hash[32]);
 
@@ -253,6 +263,9 @@ int ledger_account(struct ledger *l, const uint8_t address[20], struct state_acc
                    bool *exists);
 /* Committed storage word (zero when absent). */
 int ledger_storage(struct ledger *l, const uint8_t address[20], const uint8_t slot[32], u256 *out);
+/* *out = whether the committed account has a non-zero storage slot (false
+ * for an account that does not exist). */
+int ledger_has_storage(struct ledger *l, const uint8_t address[20], bool *out);
 /* Code by hash into out (replaced; caller frees). The empty code's hash gives
  * empty code; another unknown hash TC_ENOTFOUND. */
 int ledger_code(struct ledger *l, const uint8_t code_hash[32], struct bytes *out);

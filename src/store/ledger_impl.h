@@ -22,12 +22,14 @@
 #define LEDGER_TAG_BY_NUMBER 'n'
 #define LEDGER_STATE_ACCOUNT 0x01
 #define LEDGER_STATE_STORAGE 0x02
+#define LEDGER_STATE_SLOTS   0x03
 
 #define LEDGER_META_VERSION "version"
 #define LEDGER_META_GENESIS "genesis"
 #define LEDGER_META_HEAD    "head"
 #define LEDGER_META_APPLIED "applied"
 #define LEDGER_META_TXCOUNT "txcount"
+#define LEDGER_META_FAILED  "txfailed"
 
 /* Fixed part of a transactions record: number || tx index || first log index. */
 #define LEDGER_TX_RECORD_HEAD 16
@@ -40,6 +42,7 @@ struct ledger {
     uint64_t applied_index;
     uint64_t applied_term;
     uint64_t tx_count;
+    uint64_t failed_tx_count;
     uint8_t genesis_hash[32];
 };
 

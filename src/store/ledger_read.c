@@ -287,6 +287,29 @@ int ledger_storage(struct ledger *l, const uint8_t address[20], const uint8_t sl
     return rc;
 }
 
+int ledger_has_storage(struct ledger *l, const uint8_t address[20], bool *out)
+{
+    ledger_clear_error();
+    uint8_t key[21];
+    key[0] = LEDGER_STATE_SLOTS;
+    memcpy(key + 1, address, 20);
+    *out = false;
+    struct bytes v;
+    bytes_init(&v);
+    int rc = get(l, STORE_NS_STATE, key, sizeof(key), &v);
+    if (rc == 0) {
+        if (v.len != 8 || ledger_get_be64(v.ptr) == 0)
+            rc = ledger_fail(TC_ECORRUPT, "ledger: malformed slot count record");
+        else
+            *out = true;
+    } else if (rc == TC_ENOTFOUND) {
+        rc = 0;
+        ledger_clear_error();
+    }
+    bytes_free(&v);
+    return rc;
+}
+
 int ledger_code(struct ledger *l, const uint8_t code_hash[32], struct bytes *out)
 {
     ledger_clear_error();
@@ -320,11 +343,18 @@ static int reader_code(void *ctx, const uint8_t hash[32], struct bytes *out)
     return rc;
 }
 
+static int reader_has_storage(void *ctx, const uint8_t addr[20], bool *out)
+{
+    return ledger_has_storage(ctx, addr, out);
+}
+
 struct state_reader ledger_state_reader(struct ledger *l)
 {
-    struct state_reader r = {
-        .account = reader_account, .storage = reader_storage, .code = reader_code, .ctx = l
-    };
+    struct state_reader r = { .account = reader_account,
+                              .storage = reader_storage,
+                              .code = reader_code,
+                              .has_storage = reader_has_storage,
+                              .ctx = l };
     return r;
 }
 
