@@ -81,8 +81,16 @@ static void stop_workers(struct threadpool *pool, unsigned started)
 
 int threadpool_create(struct threadpool **out, unsigned threads, size_t queue_capacity)
 {
+    return threadpool_create_with_stack(out, threads, queue_capacity, 0);
+}
+
+int threadpool_create_with_stack(struct threadpool **out, unsigned threads, size_t queue_capacity,
+                                 size_t stack_bytes)
+{
     if (out == NULL || threads == 0 || threads > THREADPOOL_MAX_THREADS || queue_capacity == 0 ||
-        queue_capacity > THREADPOOL_MAX_QUEUE)
+        queue_capacity > THREADPOOL_MAX_QUEUE ||
+        (stack_bytes != 0 &&
+         (stack_bytes < THREADPOOL_MIN_STACK_BYTES || stack_bytes > THREADPOOL_MAX_STACK_BYTES)))
         return TC_EINVAL;
 
     int rc = TC_ENOMEM;
@@ -108,13 +116,21 @@ int threadpool_create(struct threadpool **out, unsigned threads, size_t queue_ca
         goto destroy_work_ready;
     if (pthread_cond_init(&pool->idle, NULL) != 0)
         goto destroy_space_free;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        goto destroy_idle;
+    if (stack_bytes != 0 && pthread_attr_setstacksize(&attr, stack_bytes) != 0) {
+        pthread_attr_destroy(&attr);
+        rc = TC_EINVAL;
+        goto destroy_idle;
+    }
 
     /* Workers inherit the creating thread's signal mask: block everything
      * while they are created so that signals are delivered to the event loop. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     for (; started < threads; started++) {
-        if (pthread_create(&pool->threads[started], NULL, worker_main, pool) != 0)
+        if (pthread_create(&pool->threads[started], &attr, worker_main, pool) != 0)
             break;
         /* Named for debuggers and top; at most 15 characters (started < 256). */
         char name[32];
@@ -122,6 +138,7 @@ int threadpool_create(struct threadpool **out, unsigned threads, size_t queue_ca
         pthread_setname_np(pool->threads[started], name);
     }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attr);
     if (started < threads) {
         rc = TC_EAGAIN;
         goto stop_started;
@@ -132,6 +149,7 @@ int threadpool_create(struct threadpool **out, unsigned threads, size_t queue_ca
 
 stop_started:
     stop_workers(pool, started);
+destroy_idle:
     pthread_cond_destroy(&pool->idle);
 destroy_space_free:
     pthread_cond_destroy(&pool->space_free);

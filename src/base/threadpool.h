@@ -42,6 +42,9 @@
  * misconfigured value fails at start-up rather than exhausting memory. */
 #define THREADPOOL_MAX_THREADS 256
 #define THREADPOOL_MAX_QUEUE   (1u << 20)
+/* Bounds on a worker's stack size (threadpool_create_with_stack). */
+#define THREADPOOL_MIN_STACK_BYTES (64u * 1024)
+#define THREADPOOL_MAX_STACK_BYTES (1024u * 1024 * 1024)
 
 struct threadpool;
 
@@ -56,6 +59,16 @@ typedef void (*threadpool_fn)(void *arg);
  * thread (then no thread is left running and *out is untouched).
  */
 int threadpool_create(struct threadpool **out, unsigned threads, size_t queue_capacity);
+
+/*
+ * threadpool_create() whose workers get stack_bytes of stack each (0: the
+ * system default, else THREADPOOL_MIN_STACK_BYTES..THREADPOOL_MAX_STACK_BYTES),
+ * for jobs that recurse deeply, such as the EVM (evm.h: at least 8 MiB).
+ * Same results as threadpool_create(); TC_EINVAL also for a stack size out
+ * of range or refused by the system.
+ */
+int threadpool_create_with_stack(struct threadpool **out, unsigned threads, size_t queue_capacity,
+                                 size_t stack_bytes);
 
 /*
  * Queues fn(arg) without blocking. Returns TC_OK, TC_EFULL when the queue

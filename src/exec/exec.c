@@ -107,19 +107,21 @@ static u256 effective_gas_price(const struct tx *tx, u256 base_fee)
  * ones are repeated: the executor must not trust its caller for consensus).
  * Returns NULL if the transaction can be included, else the reason.
  */
-static const char *check_tx(struct exec *ex, const struct tx *tx, const uint8_t sender[20])
+static const char *check_tx(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
+                            bool call)
 {
     struct state *s = ex->s;
     uint64_t nonce = state_nonce(s, sender);
-    if (tx->nonce < nonce)
+    /* A call (geth's eth_call) checks neither the nonce nor that the sender is an EOA. */
+    if (!call && tx->nonce < nonce)
         return "nonce too low";
-    if (tx->nonce > nonce)
+    if (!call && tx->nonce > nonce)
         return "nonce too high";
     if (nonce == UINT64_MAX)
         return "nonce has max value";
     uint8_t code_hash[32];
     state_code_hash(s, sender, code_hash);
-    if (memcmp(code_hash, STATE_EMPTY_CODE_HASH, 32) != 0)
+    if (!call && memcmp(code_hash, STATE_EMPTY_CODE_HASH, 32) != 0)
         return "sender not an eoa";
     if (u256_gt(tx->max_priority_fee_per_gas, tx->max_fee_per_gas))
         return "max priority fee per gas higher than max fee per gas";
@@ -285,6 +287,46 @@ static int keep_logs(struct exec *ex, struct receipt *r)
     return 0;
 }
 
+/*
+ * The state transition of one transaction, shared by exec_apply() and
+ * exec_call(). Returns 0 with *reason set when the transaction cannot run
+ * (the state is unchanged), or 0 with *res and *gas_used once it ran; the
+ * caller then ends the transaction (apply) or reverts it (call).
+ */
+static int transact(struct exec *ex, const struct tx *tx, const uint8_t sender[20], bool call,
+                    const char **reason, struct evm_result *res, uint64_t *gas_used)
+{
+    struct state *s = ex->s;
+    *reason = check_tx(ex, tx, sender, call);
+    int rc = state_error(s);
+    if (rc != 0 || *reason != NULL)
+        return rc;
+
+    u256 price = effective_gas_price(tx, ex->env.base_fee);
+    state_sub_balance(s, sender, u256_mul(u256_from_u64(tx->gas_limit), price));
+    /* A call takes the sender's nonce from the state, as geth does. */
+    if (tx->has_to)
+        state_set_nonce(s, sender, (call ? state_nonce(s, sender) : tx->nonce) + 1);
+    warm_all(ex, tx, sender);
+    if ((rc = warm_access_list(s, tx)) != 0)
+        return rc;
+
+    int64_t gas = (int64_t)(tx->gas_limit - tx_intrinsic_gas(tx));
+    if ((rc = run_message(ex, tx, sender, price, gas, res)) != 0)
+        return rc;
+
+    uint64_t used = tx->gas_limit - (uint64_t)res->gas_left;
+    if (res->gas_refund > 0) {
+        uint64_t refund = (uint64_t)res->gas_refund;
+        used -= refund < used / 5 ? refund : used / 5;
+    }
+    state_add_balance(s, sender, u256_mul(u256_from_u64(tx->gas_limit - used), price));
+    state_add_balance(s, ex->env.coinbase,
+                      u256_mul(u256_from_u64(used), u256_sub(price, ex->env.base_fee)));
+    *gas_used = used;
+    return state_error(s);
+}
+
 int exec_apply(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
                struct exec_tx_result *out)
 {
@@ -293,36 +335,16 @@ int exec_apply(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
         return TC_ESTATE;
     struct state *s = ex->s;
     state_tx_begin(s);
-    const char *reason = check_tx(ex, tx, sender);
-    int rc = state_error(s);
+    struct evm_result res;
+    uint64_t gas_used = 0;
+    const char *reason = NULL;
+    int rc = transact(ex, tx, sender, false, &reason, &res, &gas_used);
     if (rc != 0)
         return rc;
     if (reason != NULL) {
         out->drop_reason = reason;
         return 0;
     }
-
-    u256 price = effective_gas_price(tx, ex->env.base_fee);
-    state_sub_balance(s, sender, u256_mul(u256_from_u64(tx->gas_limit), price));
-    if (tx->has_to)
-        state_set_nonce(s, sender, tx->nonce + 1);
-    warm_all(ex, tx, sender);
-    if ((rc = warm_access_list(s, tx)) != 0)
-        return rc;
-
-    struct evm_result res;
-    int64_t gas = (int64_t)(tx->gas_limit - tx_intrinsic_gas(tx));
-    if ((rc = run_message(ex, tx, sender, price, gas, &res)) != 0)
-        return rc;
-
-    uint64_t gas_used = tx->gas_limit - (uint64_t)res.gas_left;
-    if (res.gas_refund > 0) {
-        uint64_t refund = (uint64_t)res.gas_refund;
-        gas_used -= refund < gas_used / 5 ? refund : gas_used / 5;
-    }
-    state_add_balance(s, sender, u256_mul(u256_from_u64(tx->gas_limit - gas_used), price));
-    state_add_balance(s, ex->env.coinbase,
-                      u256_mul(u256_from_u64(gas_used), u256_sub(price, ex->env.base_fee)));
     state_tx_end(s, true);
     if ((rc = state_error(s)) != 0)
         return rc;
@@ -334,7 +356,7 @@ int exec_apply(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
     r->cumulative_gas_used = ex->gas_used;
     r->gas_used = gas_used;
     r->tx_index = ex->tx_count++;
-    r->effective_gas_price = price;
+    r->effective_gas_price = effective_gas_price(tx, ex->env.base_fee);
     if (!tx->has_to) {
         evm_address from;
         memcpy(from.bytes, sender, 20);
@@ -347,6 +369,44 @@ int exec_apply(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
     receipt_compute_bloom(r);
     out->included = true;
     out->evm_status = (int)res.status;
+    out->unsupported_precompile = res.unsupported_precompile;
+    return 0;
+}
+
+int exec_call(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
+              struct exec_call_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (ex->s == NULL)
+        return TC_ESTATE;
+    struct state *s = ex->s;
+    state_tx_begin(s);
+    uint64_t mark = state_snapshot(s);
+    struct evm_result res;
+    memset(&res, 0, sizeof(res));
+    uint64_t gas_used = 0;
+    const char *reason = NULL;
+    int rc = transact(ex, tx, sender, true, &reason, &res, &gas_used);
+    /* A creation's output is the code it deployed (the EVM returns none), as
+       in geth; the view stays valid after the revert (state.h). */
+    const uint8_t *output = res.output;
+    size_t output_len = res.output_len;
+    if (rc == 0 && reason == NULL && !tx->has_to && res.status == EVM_SUCCESS)
+        state_code(s, res.create_address.bytes, &output, &output_len);
+    /* Everything the call changed is undone; what it read stays cached. */
+    state_revert_to(s, mark);
+    if (rc == 0)
+        rc = state_error(s);
+    if (rc != 0)
+        return rc;
+    if (reason != NULL) {
+        out->drop_reason = reason;
+        return 0;
+    }
+    out->evm_status = (int)res.status;
+    out->gas_used = gas_used;
+    out->output = output;
+    out->output_len = output_len;
     out->unsupported_precompile = res.unsupported_precompile;
     return 0;
 }

@@ -38,8 +38,16 @@
  *     exec_end(ex, &writeset);
  *     exec_free(ex);
  *
+ * Calls (eth_call, eth_estimateGas): exec_call() runs a message through the
+ * same state transition with geth's call rules (no nonce check, the sender
+ * may have code, the balance is checked only against gasLimit * fee cap +
+ * value), then undoes every change it made: the state is as before (only its
+ * read cache has grown), so one state serves any number of calls.
+ *
  * Memory: receipts (their log arrays and log data) belong to the executor and
- * stay valid until the next exec_begin() or exec_free().
+ * stay valid until the next exec_begin() or exec_free(). A call's output
+ * belongs to the executor too: valid until its next exec_apply(), exec_call()
+ * or exec_free().
  *
  * Thread-safety: an executor is used by one thread at a time (it owns an EVM
  * instance, see evm.h about the stack size that thread needs).
@@ -96,6 +104,21 @@ struct exec_tx_result {
     uint8_t unsupported_precompile;
 };
 
+/* The outcome of exec_call(). */
+struct exec_call_result {
+    /* Not run: a static message ("insufficient funds for gas * price +
+       value", "intrinsic gas too low", ...); the fields below are zero. */
+    const char *drop_reason;
+    int evm_status;    /* enum evm_status of the top-level message */
+    uint64_t gas_used; /* what the receipt of the same transaction would say */
+    /* RETURN or REVERT data, or for a successful creation the deployed
+       code (see Memory; valid until the state is freed in that case);
+       NULL when output_len is 0. */
+    const uint8_t *output;
+    size_t output_len;
+    uint8_t unsupported_precompile; /* as in struct exec_tx_result */
+};
+
 struct exec;
 
 /* A new executor. Returns 0, TC_EINVAL (unknown rules kind) or TC_ENOMEM. */
@@ -116,6 +139,17 @@ int exec_begin(struct exec *ex, struct state *s, const struct exec_block_env *en
  */
 int exec_apply(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
                struct exec_tx_result *out);
+
+/*
+ * Runs tx from sender as a call inside the current block (exec_begin()) and
+ * undoes it: see "Calls" above. tx->nonce is ignored; the chain's
+ * per-transaction and the block's gas limits still apply (the caller caps
+ * tx->gas_limit). Nothing counts towards the block (no receipt, no gas used).
+ * Returns 0 with *out filled, TC_ESTATE outside a block, TC_ENOMEM, or the
+ * state's error (the state must then be dropped).
+ */
+int exec_call(struct exec *ex, const struct tx *tx, const uint8_t sender[20],
+              struct exec_call_result *out);
 
 /* Gas used by the block's included transactions so far. */
 uint64_t exec_gas_used(const struct exec *ex);

@@ -607,6 +607,11 @@ static int open_rpc(struct node *n, char *err, size_t err_len)
     d->sync_status = sync_status;
     d->node_info = node_info;
     d->peer_count = peer_count;
+    if ((rc = eth_api_call_workers_create(&n->call_workers)) != TC_OK) {
+        snprintf(err, err_len, "cannot start the eth_call threads: %s", tc_strerror(rc));
+        return rc;
+    }
+    d->call_workers = n->call_workers;
     d->node_ctx = n;
     if ((rc = eth_api_register(n->rpc, d)) != TC_OK) {
         snprintf(err, err_len, "cannot register the RPC methods: %s", tc_strerror(rc));
@@ -743,6 +748,9 @@ void node_close(struct node *n)
         txpool_destroy(n->pool);
     if (n->workers)
         threadpool_destroy(n->workers);
+    /* eth_call jobs complete RPC calls too: finished before the server goes. */
+    if (n->call_workers)
+        threadpool_destroy(n->call_workers);
     rpc_server_free(n->rpc);
     p2p_free(n->p2p);
     if (n->outbox_ev)

@@ -90,6 +90,7 @@ struct node {
     struct ledger *ledger;
     struct logstore *log;
     struct threadpool *workers;
+    struct threadpool *call_workers; /* eth_call / eth_estimateGas */
     struct txpool *pool;
     struct metrics *metrics;
     struct event_base *base;

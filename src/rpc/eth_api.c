@@ -1,10 +1,13 @@
 /*
- * eth_api.c - the eth_*, net_*, web3_* and FISCO-style methods of eth_api.h:
- * parameter checks, ledger and txpool reads, and the JSON shapes.
+ * eth_api.c - the eth_*, net_*, web3_* and FISCO-style methods of eth_api.h
+ * (but eth_call and eth_estimateGas, in eth_call.c): parameter checks,
+ * ledger and txpool reads, and the JSON shapes.
  */
 #include "rpc/eth_api.h"
+#include "rpc/eth_api_impl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -13,8 +16,6 @@
 #include "codec/rlp.h"
 #include "crypto/keccak.h"
 #include "state/state.h"
-
-#define HIST_STATE_MSG "historical state is not available"
 
 /* Result building exits the node on out-of-memory, as rpc.h's builders do. */
 static cJSON *must(cJSON *j)
@@ -41,13 +42,13 @@ static const struct eth_api_deps *deps_of(void *ctx)
     return ctx;
 }
 
-static void internal_error(struct rpc_call *call, int rc)
+void eth_api_internal_error(struct rpc_call *call, int rc)
 {
     rpc_call_errorf(call, RPC_INTERNAL_ERROR, NULL, "internal error: %s", tc_strerror(rc));
 }
 
 /* Checks the parameter count; on failure completes call with -32602. */
-static bool check_params(struct rpc_call *call, const cJSON *params, size_t min, size_t max)
+bool eth_api_check_params(struct rpc_call *call, const cJSON *params, size_t min, size_t max)
 {
     char err[RPC_ERRMSG_LEN];
     if (rpc_params_check(params, min, max, err) != TC_OK) {
@@ -88,7 +89,7 @@ static bool resolve_block(struct rpc_call *call, const struct eth_api_deps *d, c
             return true;
         }
         if (rc != TC_OK) {
-            internal_error(call, rc);
+            eth_api_internal_error(call, rc);
             return false;
         }
         return true;
@@ -100,8 +101,8 @@ static bool resolve_block(struct rpc_call *call, const struct eth_api_deps *d, c
 }
 
 /* For state reads: only the head's state exists. Completes call on error. */
-static bool require_head_state(struct rpc_call *call, const struct eth_api_deps *d,
-                               const cJSON *item, size_t index)
+bool eth_api_require_head_state(struct rpc_call *call, const struct eth_api_deps *d,
+                                const cJSON *item, size_t index)
 {
     uint64_t number;
     bool found;
@@ -114,7 +115,7 @@ static bool require_head_state(struct rpc_call *call, const struct eth_api_deps 
         return false;
     }
     if (number != head.number) {
-        rpc_call_error(call, RPC_SERVER_ERROR, HIST_STATE_MSG, NULL);
+        rpc_call_error(call, RPC_SERVER_ERROR, ETH_API_HIST_STATE_MSG, NULL);
         return false;
     }
     return true;
@@ -204,7 +205,7 @@ static cJSON *tx_json(struct bytes_view raw, const struct ledger_tx_location *lo
 static bool hash_param(struct rpc_call *call, const cJSON *params, uint8_t hash[32])
 {
     char err[RPC_ERRMSG_LEN];
-    if (!check_params(call, params, 1, 1))
+    if (!eth_api_check_params(call, params, 1, 1))
         return false;
     if (rpc_param_fixed(rpc_param_at(params, 0), hash, 32, err) != TC_OK) {
         rpc_call_invalid_param(call, 0, err);
@@ -233,15 +234,34 @@ static void eth_get_transaction_by_hash(struct rpc_call *call, const cJSON *para
     if (rc == TC_ENOTFOUND) {
         rpc_call_result(call, rpc_null());
     } else if (rc != TC_OK) {
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
     } else {
         cJSON *o = tx_json(bytes_as_view(&raw), pending ? NULL : &loc, loc.tx_index, &rc);
         if (o)
             rpc_call_result(call, o);
         else
-            internal_error(call, rc);
+            eth_api_internal_error(call, rc);
     }
     bytes_free(&raw);
+}
+
+/* A log object, as receipts and eth_getLogs show it. */
+static cJSON *log_json(const struct ledger_log *lg)
+{
+    cJSON *l = must(cJSON_CreateObject());
+    add(l, "address", rpc_data(lg->address, 20));
+    cJSON *topics = must(cJSON_CreateArray());
+    for (unsigned t = 0; t < lg->topic_count; t++)
+        push(topics, rpc_data(lg->topics[t], 32));
+    add(l, "topics", topics);
+    add(l, "data", rpc_data(lg->data.ptr, lg->data.len));
+    add(l, "blockNumber", rpc_quantity_u64(lg->block_number));
+    add(l, "transactionHash", rpc_data(lg->tx_hash, 32));
+    add(l, "transactionIndex", rpc_quantity_u64(lg->tx_index));
+    add(l, "blockHash", rpc_data(lg->block_hash, 32));
+    add(l, "logIndex", rpc_quantity_u64(lg->log_index));
+    add(l, "removed", cJSON_CreateFalse());
+    return l;
 }
 
 static cJSON *receipt_json(const struct ledger_receipt *lr, const uint8_t sender[20],
@@ -260,20 +280,17 @@ static cJSON *receipt_json(const struct ledger_receipt *lr, const uint8_t sender
     cJSON *logs = must(cJSON_CreateArray());
     for (size_t i = 0; i < r->log_count; i++) {
         const struct log *lg = &r->logs[i];
-        cJSON *l = must(cJSON_CreateObject());
-        add(l, "address", rpc_data(lg->address, 20));
-        cJSON *topics = must(cJSON_CreateArray());
-        for (unsigned t = 0; t < lg->topic_count; t++)
-            push(topics, rpc_data(lg->topics[t], 32));
-        add(l, "topics", topics);
-        add(l, "data", rpc_data(lg->data.ptr, lg->data.len));
-        add(l, "blockNumber", rpc_quantity_u64(lr->loc.block_number));
-        add(l, "transactionHash", rpc_data(lr->tx_hash, 32));
-        add(l, "transactionIndex", rpc_quantity_u64(lr->loc.tx_index));
-        add(l, "blockHash", rpc_data(lr->loc.block_hash, 32));
-        add(l, "logIndex", rpc_quantity_u64((uint64_t)lr->loc.first_log_index + i));
-        add(l, "removed", cJSON_CreateFalse());
-        push(logs, l);
+        struct ledger_log l;
+        memcpy(l.address, lg->address, 20);
+        l.topic_count = lg->topic_count;
+        memcpy(l.topics, lg->topics, sizeof(l.topics));
+        l.data = lg->data;
+        l.block_number = lr->loc.block_number;
+        memcpy(l.block_hash, lr->loc.block_hash, 32);
+        memcpy(l.tx_hash, lr->tx_hash, 32);
+        l.tx_index = lr->loc.tx_index;
+        l.log_index = lr->loc.first_log_index + (uint32_t)i;
+        push(logs, log_json(&l));
     }
     add(o, "logs", logs);
     add(o, "logsBloom", rpc_data(r->bloom, BLOOM_BYTES));
@@ -307,7 +324,7 @@ static void eth_get_transaction_receipt(struct rpc_call *call, const cJSON *para
     if (rc == TC_OK && (rc = tx_decode(bytes_as_view(&raw), &tx, NULL)) == 0)
         rc = tx_sender(&tx, sender, NULL);
     if (rc != TC_OK)
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
     else
         rpc_call_result(call, receipt_json(&lr, sender, &tx));
 out_free:
@@ -330,7 +347,7 @@ static void eth_send_raw_transaction(struct rpc_call *call, const cJSON *params,
 {
     const struct eth_api_deps *d = deps_of(ctx);
     char err[RPC_ERRMSG_LEN];
-    if (!check_params(call, params, 1, 1))
+    if (!eth_api_check_params(call, params, 1, 1))
         return;
     struct bytes raw;
     int rc = rpc_param_data(rpc_param_at(params, 0), ETH_API_MAX_RAW_TX_BYTES, &raw, err);
@@ -433,7 +450,7 @@ static void answer_block(struct rpc_call *call, const struct eth_api_deps *d, ui
     else if (rc == TC_ENOTFOUND)
         rpc_call_result(call, rpc_null());
     else
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
 }
 
 static bool param_full(struct rpc_call *call, const cJSON *params, bool *full)
@@ -451,7 +468,7 @@ static void eth_get_block_by_number(struct rpc_call *call, const cJSON *params, 
     const struct eth_api_deps *d = deps_of(ctx);
     uint64_t number;
     bool found, full;
-    if (!check_params(call, params, 2, 2) ||
+    if (!eth_api_check_params(call, params, 2, 2) ||
         !resolve_block(call, d, rpc_param_at(params, 0), 0, false, &number, &found) ||
         !param_full(call, params, &full))
         return;
@@ -475,7 +492,7 @@ static bool block_by_hash(struct rpc_call *call, const struct eth_api_deps *d,
     int rc = ledger_block_number(d->ledger, hash, number);
     *found = rc == TC_OK;
     if (rc != TC_OK && rc != TC_ENOTFOUND) {
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
         return false;
     }
     return true;
@@ -487,7 +504,7 @@ static void eth_get_block_by_hash(struct rpc_call *call, const cJSON *params, vo
     uint8_t hash[32];
     uint64_t number = 0;
     bool found, full;
-    if (!check_params(call, params, 2, 2) || !param_hash(call, params, 0, hash) ||
+    if (!eth_api_check_params(call, params, 2, 2) || !param_hash(call, params, 0, hash) ||
         !param_full(call, params, &full) || !block_by_hash(call, d, hash, &number, &found))
         return;
     answer_block(call, d, number, found, full);
@@ -508,7 +525,7 @@ static void answer_tx_count(struct rpc_call *call, const struct eth_api_deps *d,
     else if (rc == TC_ENOTFOUND)
         rpc_call_result(call, rpc_null());
     else
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
     bytes_free(&hashes);
 }
 
@@ -517,7 +534,7 @@ static void eth_get_block_tx_count_by_number(struct rpc_call *call, const cJSON 
     const struct eth_api_deps *d = deps_of(ctx);
     uint64_t number;
     bool found;
-    if (!check_params(call, params, 1, 1) ||
+    if (!eth_api_check_params(call, params, 1, 1) ||
         !resolve_block(call, d, rpc_param_at(params, 0), 0, false, &number, &found))
         return;
     answer_tx_count(call, d, number, found);
@@ -529,7 +546,7 @@ static void eth_get_block_tx_count_by_hash(struct rpc_call *call, const cJSON *p
     uint8_t hash[32];
     uint64_t number = 0;
     bool found;
-    if (!check_params(call, params, 1, 1) || !param_hash(call, params, 0, hash) ||
+    if (!eth_api_check_params(call, params, 1, 1) || !param_hash(call, params, 0, hash) ||
         !block_by_hash(call, d, hash, &number, &found))
         return;
     answer_tx_count(call, d, number, found);
@@ -565,7 +582,7 @@ static void answer_tx_at(struct rpc_call *call, const struct eth_api_deps *d, ui
     else if (rc == TC_ENOTFOUND)
         rpc_call_result(call, rpc_null());
     else
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
     bytes_free(&raw);
     bytes_free(&hashes);
 }
@@ -576,7 +593,7 @@ static void eth_get_tx_by_block_number_and_index(struct rpc_call *call, const cJ
     const struct eth_api_deps *d = deps_of(ctx);
     uint64_t number;
     bool found;
-    if (!check_params(call, params, 2, 2) ||
+    if (!eth_api_check_params(call, params, 2, 2) ||
         !resolve_block(call, d, rpc_param_at(params, 0), 0, false, &number, &found))
         return;
     answer_tx_at(call, d, number, found, params);
@@ -589,7 +606,7 @@ static void eth_get_tx_by_block_hash_and_index(struct rpc_call *call, const cJSO
     uint8_t hash[32];
     uint64_t number = 0;
     bool found;
-    if (!check_params(call, params, 2, 2) || !param_hash(call, params, 0, hash) ||
+    if (!eth_api_check_params(call, params, 2, 2) || !param_hash(call, params, 0, hash) ||
         !block_by_hash(call, d, hash, &number, &found))
         return;
     answer_tx_at(call, d, number, found, params);
@@ -599,14 +616,14 @@ static void eth_get_tx_by_block_hash_and_index(struct rpc_call *call, const cJSO
 
 static void eth_chain_id(struct rpc_call *call, const cJSON *params, void *ctx)
 {
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, rpc_quantity_u64(deps_of(ctx)->genesis->chain_id));
 }
 
 static void net_version(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     char buf[24];
-    if (!check_params(call, params, 0, 0))
+    if (!eth_api_check_params(call, params, 0, 0))
         return;
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)deps_of(ctx)->genesis->chain_id);
     rpc_call_result(call, must(cJSON_CreateString(buf)));
@@ -615,20 +632,20 @@ static void net_version(struct rpc_call *call, const cJSON *params, void *ctx)
 static void net_listening(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     (void)ctx;
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, must(cJSON_CreateTrue()));
 }
 
 static void net_peer_count(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, rpc_quantity_u64(d->peer_count ? d->peer_count(d->node_ctx) : 0));
 }
 
 static void web3_client_version(struct rpc_call *call, const cJSON *params, void *ctx)
 {
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, must(cJSON_CreateString(deps_of(ctx)->client_version)));
 }
 
@@ -636,7 +653,7 @@ static void eth_syncing(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
     uint64_t start = 0, current = 0, highest = 0;
-    if (!check_params(call, params, 0, 0))
+    if (!eth_api_check_params(call, params, 0, 0))
         return;
     if (!d->sync_progress || !d->sync_progress(d->node_ctx, &start, &current, &highest)) {
         rpc_call_result(call, must(cJSON_CreateFalse()));
@@ -652,14 +669,14 @@ static void eth_syncing(struct rpc_call *call, const cJSON *params, void *ctx)
 static void eth_accounts(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     (void)ctx;
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, must(cJSON_CreateArray()));
 }
 
 static void eth_block_number(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     struct ledger_head head;
-    if (!check_params(call, params, 0, 0))
+    if (!eth_api_check_params(call, params, 0, 0))
         return;
     ledger_head(deps_of(ctx)->ledger, &head);
     rpc_call_result(call, rpc_quantity_u64(head.number));
@@ -679,14 +696,14 @@ static void eth_get_balance(struct rpc_call *call, const cJSON *params, void *ct
 {
     const struct eth_api_deps *d = deps_of(ctx);
     uint8_t addr[20];
-    if (!check_params(call, params, 1, 2) || !param_address(call, params, addr) ||
-        !require_head_state(call, d, rpc_param_at(params, 1), 1))
+    if (!eth_api_check_params(call, params, 1, 2) || !param_address(call, params, addr) ||
+        !eth_api_require_head_state(call, d, rpc_param_at(params, 1), 1))
         return;
     struct state_account a;
     bool exists;
     int rc = ledger_account(d->ledger, addr, &a, &exists);
     if (rc != TC_OK)
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
     else
         rpc_call_result(call, rpc_quantity_u256(exists ? a.balance : u256_zero()));
 }
@@ -697,19 +714,20 @@ static void eth_get_transaction_count(struct rpc_call *call, const cJSON *params
     char err[RPC_ERRMSG_LEN];
     uint8_t addr[20];
     struct rpc_block_ref ref;
-    if (!check_params(call, params, 1, 2) || !param_address(call, params, addr))
+    if (!eth_api_check_params(call, params, 1, 2) || !param_address(call, params, addr))
         return;
     if (rpc_param_block(rpc_param_at(params, 1), true, &ref, err) != TC_OK) {
         rpc_call_invalid_param(call, 1, err);
         return;
     }
-    if (ref.kind != RPC_BLOCK_PENDING && !require_head_state(call, d, rpc_param_at(params, 1), 1))
+    if (ref.kind != RPC_BLOCK_PENDING &&
+        !eth_api_require_head_state(call, d, rpc_param_at(params, 1), 1))
         return;
     struct state_account a;
     bool exists;
     int rc = ledger_account(d->ledger, addr, &a, &exists);
     if (rc != TC_OK) {
-        internal_error(call, rc);
+        eth_api_internal_error(call, rc);
         return;
     }
     uint64_t nonce = exists ? a.nonce : 0;
@@ -720,14 +738,14 @@ static void eth_get_transaction_count(struct rpc_call *call, const cJSON *params
 
 static void eth_gas_price(struct rpc_call *call, const cJSON *params, void *ctx)
 {
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, rpc_quantity_u256(deps_of(ctx)->genesis->gas_price));
 }
 
 static void eth_max_priority_fee_per_gas(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     (void)ctx;
-    if (check_params(call, params, 0, 0))
+    if (eth_api_check_params(call, params, 0, 0))
         rpc_call_result(call, rpc_quantity_u64(0));
 }
 
@@ -783,7 +801,7 @@ static void eth_fee_history(struct rpc_call *call, const cJSON *params, void *ct
     uint64_t count, newest;
     bool found;
     size_t percentiles;
-    if (!check_params(call, params, 2, 3))
+    if (!eth_api_check_params(call, params, 2, 3))
         return;
     if (param_block_count(rpc_param_at(params, 0), &count, err) != TC_OK) {
         rpc_call_invalid_param(call, 0, err);
@@ -815,7 +833,7 @@ static void eth_fee_history(struct rpc_call *call, const cJSON *params, void *ct
             cJSON_Delete(blob_fees);
             cJSON_Delete(blob_ratios);
             cJSON_Delete(rewards);
-            internal_error(call, rc);
+            eth_api_internal_error(call, rc);
             return;
         }
         push(fees, rpc_quantity_u256(h.base_fee_per_gas));
@@ -843,55 +861,268 @@ static void eth_fee_history(struct rpc_call *call, const cJSON *params, void *ct
     rpc_call_result(call, o);
 }
 
-/* eth_estimateGas for value transfers: the intrinsic gas of the call. */
-static void eth_estimate_gas(struct rpc_call *call, const cJSON *params, void *ctx)
+/* ---- contract state ------------------------------------------------------- */
+
+static void eth_get_code(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
+    uint8_t addr[20];
+    if (!eth_api_check_params(call, params, 1, 2) || !param_address(call, params, addr) ||
+        !eth_api_require_head_state(call, d, rpc_param_at(params, 1), 1))
+        return;
+    struct state_account a;
+    bool exists;
+    struct bytes code;
+    bytes_init(&code);
+    int rc = ledger_account(d->ledger, addr, &a, &exists);
+    if (rc == TC_OK)
+        rc = ledger_code(d->ledger, a.code_hash, &code);
+    if (rc != TC_OK)
+        eth_api_internal_error(call, rc);
+    else
+        rpc_call_result(call, rpc_data(code.ptr, code.len));
+    bytes_free(&code);
+}
+
+/*
+ * A storage slot as geth's decodeHash reads it: 0x-prefixed or not, up to
+ * 64 hex digits (an odd count gets a leading zero), left-padded to 32 bytes,
+ * so that both the quantity "0x0" and the 32-byte "0x00...00" name slot 0.
+ */
+static bool param_slot(struct rpc_call *call, const cJSON *item, uint8_t slot[32])
+{
+    if (!cJSON_IsString(item)) {
+        rpc_call_invalid_param(call, 1, "expected a storage slot string");
+        return false;
+    }
+    const char *h = item->valuestring;
+    if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+        h += 2;
+    size_t n = strlen(h);
+    if (n > 64) {
+        rpc_call_invalid_param(call, 1, "hex string too long, want at most 32 bytes");
+        return false;
+    }
+    char padded[65];
+    memset(padded, '0', 64);
+    memcpy(padded + 64 - n, h, n);
+    padded[64] = '\0';
+    size_t len;
+    if (hex_decode(padded, 64, slot, 32, &len) != TC_OK || len != 32) {
+        rpc_call_invalid_param(call, 1, "hex string invalid");
+        return false;
+    }
+    return true;
+}
+
+static void eth_get_storage_at(struct rpc_call *call, const cJSON *params, void *ctx)
+{
+    const struct eth_api_deps *d = deps_of(ctx);
+    uint8_t addr[20], slot[32], word[32];
+    if (!eth_api_check_params(call, params, 2, 3) || !param_address(call, params, addr) ||
+        !param_slot(call, rpc_param_at(params, 1), slot) ||
+        !eth_api_require_head_state(call, d, rpc_param_at(params, 2), 2))
+        return;
+    u256 v;
+    int rc = ledger_storage(d->ledger, addr, slot, &v);
+    if (rc != TC_OK) {
+        eth_api_internal_error(call, rc);
+        return;
+    }
+    u256_to_be_bytes(v, word);
+    rpc_call_result(call, rpc_data(word, 32));
+}
+
+/* ---- eth_getLogs ------------------------------------------------------------ */
+
+/* geth's -32005 for a query over the node's limits. */
+#define RPC_LIMIT_EXCEEDED (-32005)
+
+/* A parsed filter: the arrays that struct ledger_log_filter borrows. */
+struct logs_query {
+    struct ledger_log_filter f;
+    uint8_t addresses[LEDGER_FILTER_MAX_ADDRESSES][20];
+    uint8_t topics[LOG_MAX_TOPICS][LEDGER_FILTER_MAX_TOPICS][32];
+};
+
+static bool bad_filter(struct rpc_call *call, const char *fmt, const char *what)
+{
+    rpc_call_errorf(call, RPC_INVALID_PARAMS, NULL, fmt, what);
+    return false;
+}
+
+/* "address": one address or an array of them. */
+static bool parse_filter_addresses(struct rpc_call *call, const cJSON *item, struct logs_query *q)
+{
     char err[RPC_ERRMSG_LEN];
-    if (!check_params(call, params, 1, 2))
+    if (!item || cJSON_IsNull(item))
+        return true;
+    if (cJSON_IsString(item)) {
+        if (rpc_param_fixed(item, q->addresses[0], 20, err) != TC_OK)
+            return bad_filter(call, "invalid argument 0: address: %s", err);
+        q->f.address_count = 1;
+        return true;
+    }
+    if (!cJSON_IsArray(item))
+        return bad_filter(call, "invalid argument 0: %s", "invalid addresses in query");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, item)
+    {
+        if (q->f.address_count == LEDGER_FILTER_MAX_ADDRESSES)
+            return bad_filter(call, "invalid argument 0: %s", "too many addresses in query");
+        if (rpc_param_fixed(a, q->addresses[q->f.address_count], 20, err) != TC_OK)
+            return bad_filter(call, "invalid argument 0: address: %s", err);
+        q->f.address_count++;
+    }
+    return true;
+}
+
+/* One position of "topics": null (any), a topic, or an array of alternatives
+ * in which a null, like an empty array, means any. */
+static bool parse_topic_position(struct rpc_call *call, const cJSON *item, size_t pos,
+                                 struct logs_query *q)
+{
+    char err[RPC_ERRMSG_LEN];
+    size_t *count = &q->f.topic_counts[pos];
+    if (cJSON_IsNull(item))
+        return true;
+    if (cJSON_IsString(item)) {
+        if (rpc_param_fixed(item, q->topics[pos][0], 32, err) != TC_OK)
+            return bad_filter(call, "invalid argument 0: topics: %s", err);
+        *count = 1;
+        return true;
+    }
+    if (!cJSON_IsArray(item))
+        return bad_filter(call, "invalid argument 0: %s",
+                          "topics: expected a topic, an array of topics or null");
+    const cJSON *t;
+    bool any = false;
+    cJSON_ArrayForEach(t, item)
+    {
+        if (cJSON_IsNull(t)) {
+            any = true;
+            continue;
+        }
+        if (*count == LEDGER_FILTER_MAX_TOPICS)
+            return bad_filter(call, "invalid argument 0: %s", "too many topics in query");
+        if (rpc_param_fixed(t, q->topics[pos][*count], 32, err) != TC_OK)
+            return bad_filter(call, "invalid argument 0: topics: %s", err);
+        (*count)++;
+    }
+    if (any)
+        *count = 0;
+    return true;
+}
+
+static bool parse_filter_topics(struct rpc_call *call, const cJSON *item, struct logs_query *q)
+{
+    if (!item || cJSON_IsNull(item))
+        return true;
+    if (!cJSON_IsArray(item))
+        return bad_filter(call, "invalid argument 0: %s", "topics: expected an array");
+    if (cJSON_GetArraySize(item) > LOG_MAX_TOPICS)
+        return bad_filter(call, "invalid argument 0: %s", "exceed max topics");
+    size_t pos = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, item)
+    {
+        if (!parse_topic_position(call, t, pos, q))
+            return false;
+        q->f.topics[pos] = (const uint8_t(*)[32])q->topics[pos];
+        pos++;
+    }
+    return true;
+}
+
+/* The block range: blockHash, or fromBlock..toBlock (each default latest). */
+static bool parse_filter_range(struct rpc_call *call, const struct eth_api_deps *d,
+                               const cJSON *obj, struct logs_query *q)
+{
+    char err[RPC_ERRMSG_LEN];
+    const cJSON *hash = cJSON_GetObjectItemCaseSensitive(obj, "blockHash");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(obj, "fromBlock");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(obj, "toBlock");
+    if (hash && !cJSON_IsNull(hash)) {
+        if ((from && !cJSON_IsNull(from)) || (to && !cJSON_IsNull(to)))
+            return bad_filter(call, "invalid argument 0: %s",
+                              "cannot specify both BlockHash and FromBlock/ToBlock, choose one "
+                              "or the other");
+        uint8_t h[32];
+        bool found;
+        if (rpc_param_fixed(hash, h, 32, err) != TC_OK)
+            return bad_filter(call, "invalid argument 0: blockHash: %s", err);
+        if (!block_by_hash(call, d, h, &q->f.from_block, &found))
+            return false;
+        if (!found) {
+            rpc_call_error(call, RPC_SERVER_ERROR, "unknown block", NULL);
+            return false;
+        }
+        q->f.to_block = q->f.from_block;
+        return true;
+    }
+    bool found;
+    if (from && cJSON_IsNull(from))
+        from = NULL;
+    if (to && cJSON_IsNull(to))
+        to = NULL;
+    if (!resolve_block(call, d, from, 0, false, &q->f.from_block, &found) ||
+        !resolve_block(call, d, to, 0, false, &q->f.to_block, &found))
+        return false;
+    if (q->f.from_block > q->f.to_block) {
+        rpc_call_error(call, RPC_SERVER_ERROR, "invalid block range params", NULL);
+        return false;
+    }
+    return true;
+}
+
+static void eth_get_logs(struct rpc_call *call, const cJSON *params, void *ctx)
+{
+    const struct eth_api_deps *d = deps_of(ctx);
+    if (!eth_api_check_params(call, params, 1, 1))
         return;
     const cJSON *obj = rpc_param_at(params, 0);
     if (!cJSON_IsObject(obj)) {
-        rpc_call_invalid_param(call, 0, "expected a call object");
+        rpc_call_invalid_param(call, 0, "expected a filter object");
         return;
     }
-    if (!require_head_state(call, d, rpc_param_at(params, 1), 1))
+    struct logs_query *q = calloc(1, sizeof(*q));
+    if (!q) {
+        eth_api_internal_error(call, TC_ENOMEM);
         return;
-    struct tx tx;
-    memset(&tx, 0, sizeof(tx));
-    struct bytes data;
-    bytes_init(&data);
-    const cJSON *to = cJSON_GetObjectItemCaseSensitive(obj, "to");
-    const cJSON *input = cJSON_GetObjectItemCaseSensitive(obj, "input");
-    if (!input || cJSON_IsNull(input))
-        input = cJSON_GetObjectItemCaseSensitive(obj, "data");
-    if (to && !cJSON_IsNull(to)) {
-        if (rpc_param_fixed(to, tx.to, 20, err) != TC_OK) {
-            rpc_call_errorf(call, RPC_INVALID_PARAMS, NULL, "invalid argument 0: to: %s", err);
-            return;
-        }
-        tx.has_to = true;
     }
-    if (input && !cJSON_IsNull(input)) {
-        bytes_free(&data);
-        if (rpc_param_data(input, ETH_API_MAX_RAW_TX_BYTES, &data, err) != TC_OK) {
-            rpc_call_errorf(call, RPC_INVALID_PARAMS, NULL, "invalid argument 0: input: %s", err);
-            return;
-        }
+    q->f.addresses = (const uint8_t(*)[20])q->addresses;
+    q->f.max_blocks = d->logs_max_blocks ? d->logs_max_blocks : ETH_API_LOGS_MAX_BLOCKS;
+    q->f.max_logs = d->logs_max_results ? d->logs_max_results : ETH_API_LOGS_MAX_RESULTS;
+    struct ledger_logs logs;
+    memset(&logs, 0, sizeof(logs));
+    if (!parse_filter_range(call, d, obj, q) ||
+        !parse_filter_addresses(call, cJSON_GetObjectItemCaseSensitive(obj, "address"), q) ||
+        !parse_filter_topics(call, cJSON_GetObjectItemCaseSensitive(obj, "topics"), q))
+        goto out_free_query;
+    /* The ledger cuts the range at the head: so does the range bound. */
+    struct ledger_head head;
+    ledger_head(d->ledger, &head);
+    uint64_t to = q->f.to_block < head.number ? q->f.to_block : head.number;
+    if (q->f.from_block <= to && to - q->f.from_block >= q->f.max_blocks) {
+        rpc_call_errorf(call, RPC_LIMIT_EXCEEDED, NULL, "query exceeds max block range %llu",
+                        (unsigned long long)q->f.max_blocks);
+        goto out_free_query;
     }
-    struct state_account a;
-    bool exists = false;
-    int rc = tx.has_to ? ledger_account(d->ledger, tx.to, &a, &exists) : TC_OK;
-    if (rc != TC_OK) {
-        internal_error(call, rc);
-    } else if (!tx.has_to || (exists && memcmp(a.code_hash, STATE_EMPTY_CODE_HASH, 32) != 0)) {
-        rpc_call_error(call, RPC_SERVER_ERROR, "contract calls are not supported yet", NULL);
+    int rc = ledger_logs(d->ledger, &q->f, &logs);
+    if (rc == TC_ETOOBIG) {
+        rpc_call_errorf(call, RPC_LIMIT_EXCEEDED, NULL, "query returned more than %zu results",
+                        q->f.max_logs);
+    } else if (rc != TC_OK) {
+        eth_api_internal_error(call, rc);
     } else {
-        tx.type = TX_DYNAMIC_FEE;
-        tx.data = bytes_as_view(&data);
-        rpc_call_result(call, rpc_quantity_u64(tx_intrinsic_gas(&tx)));
+        cJSON *arr = must(cJSON_CreateArray());
+        for (size_t i = 0; i < logs.count; i++)
+            push(arr, log_json(&logs.logs[i]));
+        rpc_call_result(call, arr);
     }
-    bytes_free(&data);
+    ledger_logs_free(&logs);
+out_free_query:
+    free(q);
 }
 
 /* ---- FISCO-style ---------------------------------------------------------- */
@@ -904,7 +1135,7 @@ static void eth_estimate_gas(struct rpc_call *call, const cJSON *params, void *c
 static bool fisco_params(struct rpc_call *call, const struct eth_api_deps *d, const cJSON *params,
                          size_t own_count, size_t *first)
 {
-    if (!check_params(call, params, own_count, own_count + 2))
+    if (!eth_api_check_params(call, params, own_count, own_count + 2))
         return false;
     size_t n = params ? (size_t)cJSON_GetArraySize(params) : 0;
     *first = n - own_count;
@@ -945,8 +1176,7 @@ static void get_total_transaction_count(struct rpc_call *call, const cJSON *para
     cJSON *o = must(cJSON_CreateObject());
     add(o, "blockNumber", cJSON_CreateNumber((double)head.number));
     add(o, "transactionCount", cJSON_CreateNumber((double)ledger_tx_count(d->ledger)));
-    /* The ledger does not count failed transactions separately yet. */
-    add(o, "failedTransactionCount", cJSON_CreateNumber(0));
+    add(o, "failedTransactionCount", cJSON_CreateNumber((double)ledger_failed_tx_count(d->ledger)));
     rpc_call_result(call, o);
 }
 
@@ -1079,7 +1309,11 @@ static const struct {
     { "eth_getBlockTransactionCountByHash", eth_get_block_tx_count_by_hash },
     { "eth_getTransactionByBlockNumberAndIndex", eth_get_tx_by_block_number_and_index },
     { "eth_getTransactionByBlockHashAndIndex", eth_get_tx_by_block_hash_and_index },
-    { "eth_estimateGas", eth_estimate_gas },
+    { "eth_estimateGas", eth_api_estimate_gas },
+    { "eth_call", eth_api_call },
+    { "eth_getCode", eth_get_code },
+    { "eth_getStorageAt", eth_get_storage_at },
+    { "eth_getLogs", eth_get_logs },
     { "getBlockNumber", get_block_number },
     { "getTotalTransactionCount", get_total_transaction_count },
     { "getPendingTxSize", get_pending_tx_size },

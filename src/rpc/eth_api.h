@@ -12,7 +12,8 @@
  *
  * Shapes are the Ethereum execution API's: compact hex quantities, 0x data,
  * null for an unknown transaction, receipt or block. The ledger keeps the
- * latest state only: eth_getBalance and eth_getTransactionCount answer for
+ * latest state only: eth_getBalance, eth_getTransactionCount, eth_getCode,
+ * eth_getStorageAt, eth_call and eth_estimateGas answer for
  * latest/pending/safe/finalized or the head's own number or hash, and -32000
  * "historical state is not available" for an older block. Raft commits are
  * final, so safe and finalized are the head, and so is pending for blocks.
@@ -30,6 +31,16 @@
  * and the node name as FISCO's Java SDK sends them ([group, node, ...own]),
  * or by the group alone. The group must be genesis group_id (else -32602);
  * the node name is any string.
+ *
+ * Contracts. eth_call and eth_estimateGas run the EVM on call_workers, a
+ * thread pool with large stacks that the node creates with
+ * eth_api_call_workers_create() and destroys (threadpool_destroy) before
+ * rpc_server_free(), since its jobs complete RPC calls. Each job executes on
+ * its own struct state over the ledger's head, changes nothing, and is
+ * bounded by the gas cap (genesis tx_gas_limit, at most the head's block gas
+ * limit); when the pool's queue is full the call gets -32000 "server busy".
+ * eth_getCode, eth_getStorageAt and eth_getLogs are ledger reads on the loop
+ * thread; eth_getLogs is bounded by logs_max_blocks and logs_max_results.
  *
  * Cost: transaction objects recover the sender (about 50 us each) on the
  * loop thread; a block with full transactions recovers every sender.
@@ -53,6 +64,20 @@
 #define ETH_API_MAX_FEE_HISTORY_BLOCKS 1024u
 /* Most reward percentiles in one eth_feeHistory call (geth's maxPercentiles). */
 #define ETH_API_MAX_FEE_PERCENTILES 100u
+/*
+ * eth_call workers: two threads (calls are CPU-bound, the machine budget is
+ * small), 64 MiB of stack each (evm.h: a 1,024-deep message tree needs about
+ * 4 MiB in Release, several times that under sanitizers), and a queue of 64
+ * waiting calls beyond which callers get "server busy".
+ */
+#define ETH_API_CALL_THREADS     2u
+#define ETH_API_CALL_STACK_BYTES (64u * 1024 * 1024)
+#define ETH_API_CALL_QUEUE       64u
+/* eth_getLogs bounds when the deps leave them 0 (geth-like). */
+#define ETH_API_LOGS_MAX_BLOCKS  10000u
+#define ETH_API_LOGS_MAX_RESULTS 10000u
+
+struct threadpool;
 
 struct eth_api_deps {
     struct ledger *ledger;                /* required */
@@ -67,7 +92,20 @@ struct eth_api_deps {
     cJSON *(*sync_status)(void *ctx);
     cJSON *(*node_info)(void *ctx);
     void *node_ctx; /* passed to every callback */
+    /* Runs eth_call and eth_estimateGas (eth_api_call_workers_create); NULL:
+       those two methods answer -32601. */
+    struct threadpool *call_workers;
+    uint64_t logs_max_blocks; /* eth_getLogs block range; 0: ETH_API_LOGS_MAX_BLOCKS */
+    size_t logs_max_results;  /* eth_getLogs logs per answer; 0: ETH_API_LOGS_MAX_RESULTS */
 };
+
+/*
+ * The pool for deps.call_workers: ETH_API_CALL_THREADS threads with
+ * ETH_API_CALL_STACK_BYTES of stack, ETH_API_CALL_QUEUE queued calls. Free
+ * with threadpool_destroy() (it finishes the queued calls first). Returns
+ * threadpool_create_with_stack()'s codes.
+ */
+int eth_api_call_workers_create(struct threadpool **out);
 
 /*
  * Registers every method above on s. deps is borrowed, as are the objects it

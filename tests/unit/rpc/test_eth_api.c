@@ -36,6 +36,7 @@ struct fixture {
     struct store *s;
     struct ledger *l;
     struct threadpool *workers;
+    struct threadpool *call_workers;
     struct txpool *pool;
     struct rpc_fixture rpc;
     struct eth_api_deps deps;
@@ -118,6 +119,7 @@ static int setup(void **state)
         assert_int_equal(ledger_apply(f->l, &f->blocks[i].entry, i + 1, 1), TC_OK);
     }
     assert_int_equal(threadpool_create(&f->workers, 2, 64), TC_OK);
+    assert_int_equal(eth_api_call_workers_create(&f->call_workers), TC_OK);
     struct txpool_config cfg;
     txpool_config_default(&cfg);
     cfg.rules.chain_id = 20200;
@@ -136,6 +138,7 @@ static int setup(void **state)
     f->deps.client_version = "TEEChain/test";
     f->deps.peer_count = fake_peers;
     f->deps.node_info = fake_node_info;
+    f->deps.call_workers = f->call_workers;
     assert_int_equal(eth_api_register(f->rpc.server, &f->deps), TC_OK);
     assert_true(rpc_fixture_run(&f->rpc));
     *state = f;
@@ -147,6 +150,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     txpool_destroy(f->pool);
     threadpool_destroy(f->workers);
+    threadpool_destroy(f->call_workers);
     rpc_fixture_stop(&f->rpc);
     lfx_free(&f->blocks[0]);
     lfx_free(&f->blocks[1]);
@@ -661,14 +665,19 @@ static void test_fee_history_and_estimate_gas(void **state)
     expect_error(f, "eth_feeHistory", "[\"0x2\",\"latest\",[50,10]]", RPC_INVALID_PARAMS,
                  "invalid argument 2: reward percentiles not in ascending order");
 
+    /* The estimate now executes the call (as geth): a value needs a funded sender. */
     expect_result(f, "eth_estimateGas",
-                  "[{\"to\":\"0x5555555555555555555555555555555555555555\",\"value\":\"0x1\"}]",
+                  "[{\"from\":\"0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a000\","
+                  "\"to\":\"0x5555555555555555555555555555555555555555\",\"value\":\"0x1\"}]",
                   "\"0x5208\"");
+    expect_error(f, "eth_estimateGas",
+                 "[{\"to\":\"0x5555555555555555555555555555555555555555\",\"value\":\"0x1\"}]",
+                 RPC_SERVER_ERROR, "insufficient funds for gas * price + value");
     expect_result(f, "eth_estimateGas",
                   "[{\"to\":\"0x5555555555555555555555555555555555555555\",\"data\":\"0x0001\"}]",
                   "\"0x521c\"");
-    expect_error(f, "eth_estimateGas", "[{\"data\":\"0x6000\"}]", RPC_SERVER_ERROR,
-                 "contract calls are not supported yet");
+    /* A creation: 53,000 + calldata 20 + initcode word 2 + PUSH1 3. */
+    expect_result(f, "eth_estimateGas", "[{\"data\":\"0x6000\"}]", "\"0xcf21\"");
     expect_error(f, "eth_estimateGas", "[\"0x1\"]", RPC_INVALID_PARAMS,
                  "invalid argument 0: expected a call object");
 }
