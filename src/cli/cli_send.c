@@ -1,4 +1,4 @@
-/* cli_send.c - sign and submit a transfer, then wait for its receipt. */
+/* cli_send.c - sign and submit a transaction, then wait for its receipt. */
 #include "cli/cli_send.h"
 
 #include <stdio.h>
@@ -185,9 +185,11 @@ int cli_send(const struct cli_send_opts *o, struct cli_send_result *r, char *err
     tx.max_fee_per_gas = gas_price;
     tx.max_priority_fee_per_gas = gas_price;
     tx.gas_limit = o->gas_limit != 0 ? o->gas_limit : CLI_SEND_DEFAULT_GAS;
-    tx.has_to = true;
-    memcpy(tx.to, o->to, 20);
+    tx.has_to = !o->create;
+    if (tx.has_to)
+        memcpy(tx.to, o->to, 20);
     tx.value = o->value;
+    tx.data = o->data;
     if (tx_sign(&tx, o->seckey) != TC_OK) {
         snprintf(err, err_len, "cannot sign the transaction");
         return TC_ECRYPTO;

@@ -1,6 +1,7 @@
 /*
- * cli_send.h - `teechain send`: build, sign and submit a value transfer over
- * JSON-RPC, then wait for its receipt.
+ * cli_send.h - `teechain send` and `teechain deploy`: build, sign and submit
+ * a transaction (a value transfer, a contract call, or a contract creation)
+ * over JSON-RPC, then wait for its receipt.
  *
  * Flow: eth_chainId; eth_getTransactionCount(sender, "pending") unless a
  * nonce is given; eth_gasPrice; sign a type-2 (EIP-1559) transaction with
@@ -26,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/bytes.h"
 #include "base/u256.h"
 
 #define CLI_SEND_DEFAULT_GAS     21000
@@ -33,12 +35,14 @@
 #define CLI_SEND_DEFAULT_POLL_MS 250
 
 struct cli_send_opts {
-    const char *rpc_url; /* NULL: RPC_CLIENT_DEFAULT_URL */
-    uint32_t timeout_ms; /* per RPC call; 0: RPC_CLIENT_DEFAULT_TIMEOUT_MS */
-    uint8_t seckey[32];  /* the sender's key (the caller wipes it) */
-    uint8_t to[20];
-    u256 value;         /* wei */
-    uint64_t gas_limit; /* 0: CLI_SEND_DEFAULT_GAS */
+    const char *rpc_url;    /* NULL: RPC_CLIENT_DEFAULT_URL */
+    uint32_t timeout_ms;    /* per RPC call; 0: RPC_CLIENT_DEFAULT_TIMEOUT_MS */
+    uint8_t seckey[32];     /* the sender's key (the caller wipes it) */
+    uint8_t to[20];         /* ignored when create is set */
+    bool create;            /* a contract creation: no `to`, data is the init code */
+    struct bytes_view data; /* call data or init code (borrowed); empty for a transfer */
+    u256 value;             /* wei */
+    uint64_t gas_limit;     /* 0: CLI_SEND_DEFAULT_GAS */
     bool has_nonce;
     uint64_t nonce;
     bool legacy;      /* legacy EIP-155 instead of EIP-1559 */

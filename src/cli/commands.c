@@ -13,10 +13,14 @@
 
 #include "base/bytes.h"
 #include "base/error.h"
+#include "cli/bench.h"
+#include "cli/abi.h"
 #include "cli/chain_builder.h"
+#include "cli/cli_contract.h"
 #include "cli/cli_send.h"
 #include "cli/cli_util.h"
 #include "cli/rpc_client.h"
+#include "crypto/ecdsa.h"
 
 #define EXIT_USAGE 2
 
@@ -41,6 +45,9 @@ enum {
     OPT_LEGACY,
     OPT_FULL,
     OPT_TIMEOUT_MS,
+    OPT_ARGS,
+    OPT_FROM,
+    OPT_BLOCK,
 };
 
 static int usage_error(const char *cmd, const char *fmt, const char *detail)
@@ -725,19 +732,25 @@ static int run_status(int argc, char **argv)
     return exit_status;
 }
 
-/* ---- send -------------------------------------------------------------- */
+/* ---- send and deploy ----------------------------------------------------- */
 
 static const char usage_send[] =
     "usage: teechain send --to ADDR --value N (--key FILE | --from-account ADDR) [options]\n"
+    "       teechain send ADDR 'sig(types)' [ARGS...] (--key FILE | --from-account ADDR)\n"
+    "                     [options]\n"
     "\n"
-    "Signs a transfer, sends it with eth_sendRawTransaction and waits for its receipt.\n"
+    "Signs a transfer, or a call of a contract function, sends it with\n"
+    "eth_sendRawTransaction and waits for its receipt. A contract call encodes\n"
+    "ARGS with the Solidity ABI (see docs/cli.md) and exits 1 if the receipt's\n"
+    "status is 0. Put -- before arguments that start with '-' (negative numbers).\n"
     "\n"
-    "      --to ADDR             recipient (any case; mixed case must be EIP-55)\n"
+    "      --to ADDR             recipient of a transfer (any case; mixed case must be EIP-55)\n"
     "      --value N             amount: wei, or with a unit: 5gwei, 1ether, 1.5ether\n"
     "      --key FILE            the sender's key file (64 hex digits)\n"
     "      --from-account ADDR   use DIR/ADDR.key from the chain's accounts folder\n"
     "      --accounts-dir DIR    that folder (default nodes/accounts)\n"
-    "      --gas G               gas limit (default 21000)\n"
+    "      --gas G               gas limit (default: 21000 for a transfer,\n"
+    "                            eth_estimateGas for a contract call)\n"
     "      --nonce N             nonce (default: eth_getTransactionCount pending)\n"
     "      --legacy              legacy EIP-155 transaction instead of EIP-1559\n"
     "      --wait-s S            wait up to S seconds for the receipt; 0: do not wait\n"
@@ -746,16 +759,61 @@ static const char usage_send[] =
     "      --timeout-ms MS       per-call timeout (default 10000)\n"
     "      --json                print the receipt as JSON\n";
 
+static const char usage_deploy[] =
+    "usage: teechain deploy FILE.bin [--args 'constructor(types)' ARGS...]\n"
+    "                       (--key FILE | --from-account ADDR) [options]\n"
+    "\n"
+    "Deploys a contract: reads its bytecode as solc --bin writes it (hex, optional\n"
+    "0x, whitespace ignored), appends the ABI-encoded constructor arguments, sends\n"
+    "a creation transaction, waits for the receipt and prints the contract address.\n"
+    "Exits 1 if the receipt's status is 0. Put -- before arguments that start\n"
+    "with '-'.\n"
+    "\n"
+    "      --args SIG            constructor signature, e.g. 'constructor(uint256,string)';\n"
+    "                            its arguments follow FILE\n"
+    "      --value N             endowment: wei, or with a unit (default 0)\n"
+    "      --key FILE            the sender's key file (64 hex digits)\n"
+    "      --from-account ADDR   use DIR/ADDR.key from the chain's accounts folder\n"
+    "      --accounts-dir DIR    that folder (default nodes/accounts)\n"
+    "      --gas G               gas limit (default: eth_estimateGas)\n"
+    "      --nonce N             nonce (default: eth_getTransactionCount pending)\n"
+    "      --legacy              legacy EIP-155 transaction instead of EIP-1559\n"
+    "      --wait-s S            wait up to S seconds for the receipt (default 30)\n"
+    "      --rpc URL             node JSON-RPC endpoint (default http://127.0.0.1:20200)\n"
+    "      --timeout-ms MS       per-call timeout (default 10000)\n"
+    "      --json                print the receipt as JSON\n";
+
+enum tx_command { TX_CMD_SEND, TX_CMD_DEPLOY };
+
 struct send_args {
     struct cli_send_opts send;
     const char *key_file;
     const char *from_account;
     const char *accounts_dir;
+    const char *args_sig; /* deploy --args */
     bool have_to;
     bool json;
 };
 
-static int parse_send(int argc, char **argv, struct send_args *a, int *status)
+/* Parses an address argument; a usage error names the option or argument. */
+static int parse_address_arg(const char *cmd, const char *what, const char *s, uint8_t out[20],
+                             int *status)
+{
+    int rc = cli_parse_address(s, out);
+    if (rc == TC_OK)
+        return 0;
+    char fmt[96];
+    snprintf(fmt, sizeof(fmt), "%s: %s", what,
+             rc == TC_ECRYPTO ? "EIP-55 checksum mismatch in %s" : "not an address: %s");
+    *status = usage_error(cmd, fmt, s);
+    return -1;
+}
+
+/*
+ * Parses the options of send and deploy. Returns the index of the first
+ * positional argument, or -1 after a usage error or --help (*status set).
+ */
+static int parse_send(int argc, char **argv, enum tx_command kind, struct send_args *a, int *status)
 {
     static const struct option opts[] = {
         { "to", required_argument, NULL, OPT_TO },
@@ -770,6 +828,7 @@ static int parse_send(int argc, char **argv, struct send_args *a, int *status)
         { "rpc", required_argument, NULL, OPT_RPC },
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
         { "json", no_argument, NULL, OPT_JSON },
+        { "args", required_argument, NULL, OPT_ARGS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -779,15 +838,21 @@ static int parse_send(int argc, char **argv, struct send_args *a, int *status)
     for (int opt; (opt = next_opt(argc, argv, "h", opts)) != -1;) {
         switch (opt) {
         case OPT_TO:
-            rc = cli_parse_address(optarg, a->send.to);
-            if (rc != TC_OK) {
-                *status = usage_error(argv[0],
-                                      rc == TC_ECRYPTO ? "--to: EIP-55 checksum mismatch in %s"
-                                                       : "--to: not an address: %s",
-                                      optarg);
+            if (kind == TX_CMD_DEPLOY) {
+                *status = usage_error(argv[0], "%s", "--to does not apply to deploy");
                 return -1;
             }
+            if (parse_address_arg(argv[0], "--to", optarg, a->send.to, status) != 0)
+                return -1;
             a->have_to = true;
+            break;
+        case OPT_ARGS:
+            if (kind != TX_CMD_DEPLOY) {
+                *status = usage_error(argv[0], "%s",
+                                      "--args applies to deploy; give ADDR 'sig(types)' ARGS");
+                return -1;
+            }
+            a->args_sig = optarg;
             break;
         case OPT_VALUE:
             rc = cli_parse_value(optarg, &a->send.value);
@@ -853,23 +918,46 @@ static int parse_send(int argc, char **argv, struct send_args *a, int *status)
             return -1;
         }
     }
-    if (optind != argc) {
-        *status = usage_error(argv[0], "unexpected argument %s", argv[optind]);
+    int positional = argc - optind;
+    if (kind == TX_CMD_DEPLOY) {
+        if (positional == 0) {
+            *status = usage_error(argv[0], "%s", "expected the bytecode file FILE.bin");
+            return -1;
+        }
+        if (positional > 1 && a->args_sig == NULL) {
+            *status = usage_error(argv[0],
+                                  "unexpected argument %s (constructor arguments need "
+                                  "--args 'constructor(types)')",
+                                  argv[optind + 1]);
+            return -1;
+        }
+        if (a->send.wait_s == 0) {
+            *status =
+                usage_error(argv[0], "%s", "--wait-s: deploy waits for the receipt (1..86400)");
+            return -1;
+        }
+    } else if (positional == 0 && !a->have_to) {
+        *status = usage_error(argv[0], "%s",
+                              "--to ADDR (a transfer) or ADDR 'sig(types)' ARGS (a contract "
+                              "call) is required");
         return -1;
-    }
-    if (!a->have_to) {
-        *status = usage_error(argv[0], "%s", "--to ADDR is required");
+    } else if (positional > 0 && a->have_to) {
+        *status = usage_error(argv[0], "unexpected argument %s (a transfer takes no arguments)",
+                              argv[optind]);
+        return -1;
+    } else if (positional == 1) {
+        *status = usage_error(argv[0], "expected a function signature after %s", argv[optind]);
         return -1;
     }
     if ((a->key_file == NULL) == (a->from_account == NULL)) {
         *status = usage_error(argv[0], "%s", "give exactly one of --key FILE, --from-account ADDR");
         return -1;
     }
-    return 0;
+    return optind;
 }
 
 /* Reads the sender's key from --key or --from-account. */
-static int load_sender_key(const struct send_args *a, uint8_t seckey[32])
+static int load_sender_key(const char *cmd, const struct send_args *a, uint8_t seckey[32])
 {
     char err[1024], path[PATH_MAX];
     const char *file = a->key_file;
@@ -877,7 +965,7 @@ static int load_sender_key(const struct send_args *a, uint8_t seckey[32])
         uint8_t address[20];
         char name[CLI_ADDRESS_STR_LEN];
         if (cli_parse_address(a->from_account, address) != TC_OK) {
-            fprintf(stderr, "teechain send: --from-account: not a valid address: %s\n",
+            fprintf(stderr, "teechain %s: --from-account: not a valid address: %s\n", cmd,
                     a->from_account);
             return TC_EINVAL;
         }
@@ -887,25 +975,25 @@ static int load_sender_key(const struct send_args *a, uint8_t seckey[32])
     }
     int rc = cli_read_key_file(file, seckey, err, sizeof(err));
     if (rc != TC_OK)
-        fprintf(stderr, "teechain send: %s\n", err);
+        fprintf(stderr, "teechain %s: %s\n", cmd, err);
     return rc;
 }
 
-static int run_send(int argc, char **argv)
+static void init_send_args(struct send_args *a)
 {
-    struct send_args a;
+    memset(a, 0, sizeof(*a));
+    a->accounts_dir = "nodes/accounts";
+    a->send.wait_s = CLI_SEND_DEFAULT_WAIT_S;
+}
+
+static int run_transfer(struct send_args *a)
+{
     struct cli_send_result r;
     char err[1024], hash[67] = "0x";
-    int status = 0;
-    memset(&a, 0, sizeof(a));
-    a.accounts_dir = "nodes/accounts";
-    a.send.wait_s = CLI_SEND_DEFAULT_WAIT_S;
-    if (parse_send(argc, argv, &a, &status) != 0)
-        return status;
-    if (load_sender_key(&a, a.send.seckey) != TC_OK)
+    if (load_sender_key("send", a, a->send.seckey) != TC_OK)
         return 1;
-    int rc = cli_send(&a.send, &r, err, sizeof(err));
-    OPENSSL_cleanse(a.send.seckey, sizeof(a.send.seckey));
+    int rc = cli_send(&a->send, &r, err, sizeof(err));
+    OPENSSL_cleanse(a->send.seckey, sizeof(a->send.seckey));
     hex_encode(r.hash, 32, hash + 2);
     if (rc != TC_OK) {
         if (r.submitted)
@@ -914,9 +1002,9 @@ static int run_send(int argc, char **argv)
         cli_send_result_free(&r);
         return 1;
     }
-    if (a.json && r.receipt != NULL)
+    if (a->json && r.receipt != NULL)
         print_json(r.receipt);
-    else if (a.json)
+    else if (a->json)
         printf("{\"transactionHash\":\"%s\"}\n", hash);
     else if (r.receipt != NULL)
         print_receipt(r.receipt);
@@ -926,6 +1014,351 @@ static int run_send(int argc, char **argv)
     return 0;
 }
 
+/* Prints "teechain CMD: execution reverted[: reason]" for revert data. */
+static void print_revert(const char *cmd, const struct cli_revert *rev)
+{
+    char *reason = abi_revert_reason(rev->data.ptr, rev->data.len);
+    fprintf(stderr, "teechain %s: execution reverted%s%s\n", cmd, reason[0] != '\0' ? ": " : "",
+            reason);
+    free(reason);
+}
+
+/* eth_estimateGas for the transaction in a->send; the estimate is used as is. */
+static int estimate_gas(const char *cmd, struct send_args *a)
+{
+    struct rpc_client c;
+    struct cli_revert rev;
+    char err[1024];
+    uint8_t from[20];
+    if (ecdsa_address_from_seckey(a->send.seckey, from) != TC_OK) {
+        fprintf(stderr, "teechain %s: invalid private key\n", cmd);
+        return TC_EINVAL;
+    }
+    int rc = rpc_client_init(&c, a->send.rpc_url != NULL ? a->send.rpc_url : RPC_CLIENT_DEFAULT_URL,
+                             a->send.timeout_ms != 0 ? a->send.timeout_ms
+                                                     : RPC_CLIENT_DEFAULT_TIMEOUT_MS);
+    if (rc != TC_OK) {
+        fprintf(stderr, "teechain %s: %s\n", cmd, c.err);
+        return rc;
+    }
+    cJSON *obj =
+        cli_call_object(from, a->send.create ? NULL : a->send.to, a->send.value, a->send.data);
+    if (obj == NULL)
+        return TC_ENOMEM;
+    cli_revert_init(&rev);
+    rc = cli_estimate_gas(&c, obj, &a->send.gas_limit, &rev, err, sizeof(err));
+    if (rc != TC_OK && rev.reverted)
+        print_revert(cmd, &rev);
+    else if (rc != TC_OK)
+        fprintf(stderr, "teechain %s: %s\n", cmd, err);
+    cli_revert_free(&rev);
+    cJSON_Delete(obj);
+    return rc;
+}
+
+/*
+ * Signs and sends the contract transaction in a->send (gas estimated when
+ * --gas was not given), waits for the receipt and prints it. Returns the
+ * exit status: 1 also when the receipt's status is 0.
+ */
+static int submit_contract_tx(const char *cmd, struct send_args *a)
+{
+    struct cli_send_result r;
+    char err[1024], hash[67] = "0x";
+    if (load_sender_key(cmd, a, a->send.seckey) != TC_OK)
+        return 1;
+    if (a->send.gas_limit == 0 && estimate_gas(cmd, a) != TC_OK) {
+        OPENSSL_cleanse(a->send.seckey, sizeof(a->send.seckey));
+        return 1;
+    }
+    int rc = cli_send(&a->send, &r, err, sizeof(err));
+    OPENSSL_cleanse(a->send.seckey, sizeof(a->send.seckey));
+    hex_encode(r.hash, 32, hash + 2);
+    if (rc != TC_OK) {
+        if (r.submitted)
+            printf("transaction        %s (submitted)\n", hash);
+        fprintf(stderr, "teechain %s: %s\n", cmd, err);
+        cli_send_result_free(&r);
+        return 1;
+    }
+    if (r.receipt == NULL) {
+        if (a->json)
+            printf("{\"transactionHash\":\"%s\"}\n", hash);
+        else
+            print_row("transaction", hash);
+        return 0;
+    }
+    uint64_t status = 0;
+    cli_json_u64(cJSON_GetObjectItemCaseSensitive(r.receipt, "status"), &status);
+    if (a->json) {
+        print_json(r.receipt);
+    } else {
+        print_receipt(r.receipt); /* with the contract address of a creation */
+    }
+    cli_send_result_free(&r);
+    if (status != 1) {
+        fprintf(stderr, "teechain %s: transaction %s failed (status 0: reverted or out of gas)\n",
+                cmd, hash);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Parses a signature for call/send (a function name is required) and
+ * encodes the call data. Returns 0, or -1 after a usage error (*status set).
+ */
+static int encode_call_args(const char *cmd, const char *sig_text, int argc, char **argv,
+                            struct abi_signature *sig, struct bytes *data, int *status)
+{
+    char err[1024];
+    if (abi_signature_parse(sig_text, sig, err, sizeof(err)) != TC_OK) {
+        *status = usage_error(cmd, "bad signature: %s", err);
+        return -1;
+    }
+    if (sig->name[0] == '\0') {
+        abi_signature_free(sig);
+        *status = usage_error(cmd, "the signature needs a function name: %s", sig_text);
+        return -1;
+    }
+    if (abi_encode_call(sig, argc, (const char *const *)argv, data, err, sizeof(err)) != TC_OK) {
+        abi_signature_free(sig);
+        *status = usage_error(cmd, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_send(int argc, char **argv)
+{
+    struct send_args a;
+    struct abi_signature sig;
+    struct bytes data;
+    int status = 0;
+    init_send_args(&a);
+    int first = parse_send(argc, argv, TX_CMD_SEND, &a, &status);
+    if (first < 0)
+        return status;
+    if (first == argc)
+        return run_transfer(&a);
+    if (parse_address_arg(argv[0], "contract address", argv[first], a.send.to, &status) != 0)
+        return status;
+    bytes_init(&data);
+    if (encode_call_args(argv[0], argv[first + 1], argc - first - 2, argv + first + 2, &sig, &data,
+                         &status) != 0) {
+        bytes_free(&data);
+        return status;
+    }
+    a.send.data = bytes_as_view(&data);
+    status = submit_contract_tx(argv[0], &a);
+    abi_signature_free(&sig);
+    bytes_free(&data);
+    return status;
+}
+
+static int run_deploy(int argc, char **argv)
+{
+    struct send_args a;
+    struct abi_signature sig;
+    struct bytes code;
+    char err[1024];
+    int status = 0;
+    init_send_args(&a);
+    int first = parse_send(argc, argv, TX_CMD_DEPLOY, &a, &status);
+    if (first < 0)
+        return status;
+    memset(&sig, 0, sizeof(sig));
+    bytes_init(&code);
+    if (a.args_sig != NULL) {
+        if (abi_signature_parse(a.args_sig, &sig, err, sizeof(err)) != TC_OK) {
+            status = usage_error(argv[0], "--args: %s", err);
+            goto out_free_code;
+        }
+        if (sig.outputs != NULL) {
+            status =
+                usage_error(argv[0], "--args: a constructor has no return types: %s", a.args_sig);
+            goto out_free_sig;
+        }
+    }
+    if (cli_read_bytecode(argv[first], &code, err, sizeof(err)) != TC_OK) {
+        fprintf(stderr, "teechain deploy: %s\n", err);
+        status = 1;
+        goto out_free_sig;
+    }
+    if (a.args_sig != NULL &&
+        abi_encode_args(sig.inputs, argc - first - 1, (const char *const *)argv + first + 1, &code,
+                        err, sizeof(err)) != TC_OK) {
+        status = usage_error(argv[0], "%s", err);
+        goto out_free_sig;
+    }
+    a.send.create = true;
+    a.send.data = bytes_as_view(&code);
+    status = submit_contract_tx(argv[0], &a);
+out_free_sig:
+    abi_signature_free(&sig);
+out_free_code:
+    bytes_free(&code);
+    return status;
+}
+
+/* ---- call -------------------------------------------------------------- */
+
+static const char usage_call[] =
+    "usage: teechain call ADDR 'sig(types)(return types)' [ARGS...] [options]\n"
+    "\n"
+    "Calls a contract function without a transaction (eth_call) and prints the\n"
+    "decoded return values, one per line (the raw 0x data when no return types\n"
+    "are given). A revert prints \"execution reverted: REASON\" and exits 1. Put --\n"
+    "before arguments that start with '-'.\n"
+    "\n"
+    "      --from ADDR       the caller (msg.sender); default: none\n"
+    "      --block TAG       latest (default), earliest, pending, safe, finalized,\n"
+    "                        or a block number\n"
+    "      --rpc URL         node JSON-RPC endpoint (default http://127.0.0.1:20200)\n"
+    "      --timeout-ms MS   per-call timeout (default 10000)\n"
+    "      --json            print the return values as a JSON array (integers as\n"
+    "                        decimal strings), or the raw data as a JSON string\n";
+
+struct call_args {
+    struct rpc_opts rpc;
+    bool has_from;
+    uint8_t from[20];
+    char block[U256_HEX_LEN];
+};
+
+static int parse_call(int argc, char **argv, struct call_args *a, int *status)
+{
+    static const struct option opts[] = {
+        { "rpc", required_argument, NULL, OPT_RPC },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "block", required_argument, NULL, OPT_BLOCK },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint64_t v = 0;
+    memset(a, 0, sizeof(*a));
+    a->rpc.url = RPC_CLIENT_DEFAULT_URL;
+    a->rpc.timeout_ms = RPC_CLIENT_DEFAULT_TIMEOUT_MS;
+    snprintf(a->block, sizeof(a->block), "latest");
+    reset_getopt();
+    for (int opt; (opt = next_opt(argc, argv, "h", opts)) != -1;) {
+        switch (opt) {
+        case OPT_RPC:
+            a->rpc.url = optarg;
+            break;
+        case OPT_JSON:
+            a->rpc.json = true;
+            break;
+        case OPT_TIMEOUT_MS:
+            if (cli_parse_u64(optarg, &v) != TC_OK || v == 0 || v > 3600000) {
+                *status = usage_error(argv[0], "--timeout-ms: expected 1..3600000, got %s", optarg);
+                return -1;
+            }
+            a->rpc.timeout_ms = (uint32_t)v;
+            break;
+        case OPT_FROM:
+            if (parse_address_arg(argv[0], "--from", optarg, a->from, status) != 0)
+                return -1;
+            a->has_from = true;
+            break;
+        case OPT_BLOCK:
+            if (cli_parse_block_tag(optarg, a->block) != TC_OK) {
+                *status =
+                    usage_error(argv[0], "--block: expected a tag or a number, got %s", optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            *status = print_usage(argv[0]);
+            return -1;
+        default:
+            *status = EXIT_USAGE;
+            return -1;
+        }
+    }
+    if (argc - optind < 2) {
+        *status = usage_error(argv[0], "%s", "expected ADDR 'sig(types)(return types)' [ARGS...]");
+        return -1;
+    }
+    return optind;
+}
+
+/* Prints eth_call's answer: decoded by sig's return types, or raw. */
+static int print_call_result(const struct abi_signature *sig, const struct bytes *ret, bool json)
+{
+    char err[1024], *text = NULL;
+    cJSON *values = NULL;
+    if (sig->outputs == NULL) {
+        char *hex = malloc(2 * ret->len + 3);
+        if (hex == NULL)
+            return 1;
+        hex[0] = '0';
+        hex[1] = 'x';
+        hex_encode(ret->ptr, ret->len, hex + 2);
+        printf(json ? "\"%s\"\n" : "%s\n", hex);
+        free(hex);
+        return 0;
+    }
+    if (abi_decode(sig->outputs, ret->ptr, ret->len, json ? NULL : &text, json ? &values : NULL,
+                   err, sizeof(err)) != TC_OK) {
+        fprintf(stderr, "teechain call: cannot decode the %zu byte(s) returned: %s%s\n", ret->len,
+                err, ret->len == 0 ? " (is the address a contract?)" : "");
+        return 1;
+    }
+    if (json)
+        print_json(values);
+    else if (text[0] != '\0' || sig->outputs->member_count > 0)
+        printf("%s\n", text);
+    cJSON_Delete(values);
+    free(text);
+    return 0;
+}
+
+static int run_call(int argc, char **argv)
+{
+    struct call_args a;
+    struct abi_signature sig;
+    struct rpc_client c;
+    struct cli_revert rev;
+    struct bytes data, ret;
+    uint8_t to[20];
+    char err[1024];
+    int status = 0;
+    int first = parse_call(argc, argv, &a, &status);
+    if (first < 0)
+        return status;
+    if (parse_address_arg(argv[0], "contract address", argv[first], to, &status) != 0)
+        return status;
+    bytes_init(&data);
+    if (encode_call_args(argv[0], argv[first + 1], argc - first - 2, argv + first + 2, &sig, &data,
+                         &status) != 0) {
+        bytes_free(&data);
+        return status;
+    }
+    status = 1;
+    bytes_init(&ret);
+    cli_revert_init(&rev);
+    cJSON *obj = cli_call_object(a.has_from ? a.from : NULL, to, u256_zero(), bytes_as_view(&data));
+    if (obj == NULL || open_client(&c, argv[0], &a.rpc) != TC_OK)
+        goto out_free;
+    int rc = cli_eth_call(&c, obj, a.block, &ret, &rev, err, sizeof(err));
+    if (rc != TC_OK && rev.reverted)
+        print_revert(argv[0], &rev);
+    else if (rc != TC_OK)
+        fprintf(stderr, "teechain call: %s\n", err);
+    else
+        status = print_call_result(&sig, &ret, a.rpc.json);
+out_free:
+    cJSON_Delete(obj);
+    cli_revert_free(&rev);
+    bytes_free(&ret);
+    bytes_free(&data);
+    abi_signature_free(&sig);
+    return status;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 const struct cli_command cli_commands[] = {
@@ -933,12 +1366,19 @@ const struct cli_command cli_commands[] = {
       usage_build_chain, run_build_chain },
     { "account", "account new: generate a funded-style account key file", usage_account,
       run_account },
-    { "send", "sign and send a value transfer, wait for its receipt", usage_send, run_send },
+    { "send", "sign and send a transfer or a contract call, wait for its receipt", usage_send,
+      run_send },
+    { "deploy", "deploy a contract from solc's hex bytecode, print its address", usage_deploy,
+      run_deploy },
+    { "call", "call a contract function with eth_call, print the decoded result", usage_call,
+      run_call },
     { "tx", "show a transaction by hash", usage_tx, run_tx },
     { "receipt", "show a transaction receipt by hash", usage_receipt, run_receipt },
     { "block", "show a block by number, tag or hash", usage_block, run_block },
     { "status", "show chain id, height, peers, sync and consensus status", usage_status,
       run_status },
+    { "bench", "load generator: pre-signed transfers, committed TPS, latency percentiles",
+      bench_usage, bench_command_run },
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -1,0 +1,110 @@
+#!/bin/sh
+# smoke.sh TEECHAIN TEECHAIND - the smoke test of `teechain bench`.
+#
+# Builds a 1-node chain in a temporary folder (ports P2P 31200, RPC 21200),
+# starts teechaind, runs `teechain bench --txs 2000 --rate 500 --json FILE`,
+# stops the node (always, also on failure) and checks the JSON: every key
+# there, committed == sent (no errors expected), percentiles ordered, the
+# histogram summing to the committed count. Never checks a timing.
+set -eu
+
+cli=$1
+node=$2
+rpc=http://127.0.0.1:21200
+dir=$(mktemp -d "${TMPDIR:-/tmp}/tc_bench_smoke.XXXXXX")
+node_pid=
+
+stop_node() {
+    if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
+        kill -TERM "$node_pid" 2>/dev/null || true
+        i=0
+        while kill -0 "$node_pid" 2>/dev/null && [ "$i" -lt 300 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if kill -0 "$node_pid" 2>/dev/null; then
+            echo "smoke: node $node_pid ignored SIGTERM for 30 s; killing it" >&2
+            kill -KILL "$node_pid" 2>/dev/null || true
+        fi
+        wait "$node_pid" 2>/dev/null || true
+    fi
+    node_pid=
+}
+
+cleanup() {
+    status=$?
+    stop_node
+    if [ "$status" -ne 0 ] && [ -f "$dir/node.log" ]; then
+        echo "smoke: last lines of the node's log:" >&2
+        tail -n 20 "$dir/node.log" >&2
+    fi
+    rm -rf "$dir"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    echo "smoke: $*" >&2
+    exit 1
+}
+
+"$cli" build-chain -l 127.0.0.1:1 -o "$dir/nodes" -p 31200,21200 --accounts 10 \
+    --bin "$node" >/dev/null
+node_dir="$dir/nodes/127.0.0.1/node0"
+(cd "$node_dir" && exec "$node" -c config.ini -g config.genesis) >"$dir/node.log" 2>&1 &
+node_pid=$!
+
+# Ready when eth_blockNumber answers.
+i=0
+block_number() {
+    curl -sf -m 1 -H 'Content-Type: application/json' \
+        -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$rpc" 2>/dev/null |
+        jq -r '.result | type' 2>/dev/null
+}
+until [ "$(block_number)" = string ]; do
+    kill -0 "$node_pid" 2>/dev/null || fail "teechaind exited during start-up"
+    i=$((i + 1))
+    [ "$i" -le 150 ] || fail "teechaind did not answer on $rpc within 30 s"
+    sleep 0.2
+done
+
+"$cli" bench --rpc "$rpc" --accounts "$dir/nodes/accounts" --txs 2000 --rate 500 \
+    --warmup 1 --timeout 60 --pid "$node_pid" --json "$dir/bench.json" \
+    || fail "teechain bench failed (status $?)"
+stop_node
+
+# Every key of the report, with its type. (jq -e exits 0 on empty input in
+# jq 1.6: the checks compare the printed value instead.)
+[ "$(jq '
+  (.tool == "teechain bench") and (.commit | type == "string") and (.command | type == "string")
+  and (.config | (.rpc | type == "array") and (.txs == 2000) and (.rate_tps == 500)
+       and (.mode == "open") and ([.senders, .outstanding, .connections, .batch, .warmup_s,
+       .timeout_s, .poll_ms, .sign_threads, .pid] | all(type == "number")))
+  and (.machine | (.nproc | type == "number") and (.cpu_model | type == "string")
+       and (.kernel | type == "string"))
+  and (.chain | [.chain_id, .start_block, .end_block, .blocks_with_txs] | all(type == "number"))
+  and (.result | [.sent, .accepted, .rejected, .committed, .uncommitted, .send_duration_s,
+       .duration_s, .offered_tps, .committed_tps, .overall_tps, .max_send_lag_ms]
+       | all(type == "number"))
+  and (.result.latency_ms | [.count, .min, .p50, .p90, .p99, .max, .mean] | all(type == "number"))
+  and (.result.histogram_ms | length == 7)
+  and (.result.node | [.cpu_percent_max, .cpu_percent_avg, .rss_mib_max, .rss_mib_avg]
+       | all(type == "number"))
+' "$dir/bench.json")" = true ] || fail "incomplete JSON report: $(cat "$dir/bench.json")"
+
+# Consistency: everything sent was committed, no errors, ordered percentiles,
+# a histogram summing to the committed count.
+[ "$(jq '
+  .result as $r
+  | ($r.sent == 2000) and ($r.committed <= $r.sent) and ($r.committed == $r.sent)
+    and ($r.accepted == 2000) and ($r.rejected == 0) and ($r.errors | length == 0)
+    and ($r.timed_out == false) and ($r.latency_ms.count == $r.committed)
+    and ($r.latency_ms.min <= $r.latency_ms.p50) and ($r.latency_ms.p50 <= $r.latency_ms.p90)
+    and ($r.latency_ms.p90 <= $r.latency_ms.p99) and ($r.latency_ms.p99 <= $r.latency_ms.max)
+    and (([$r.histogram_ms[].count] | add) == $r.committed)
+    and ([$r.histogram_ms[].bucket] == ["<50","<100","<200","<400","<1000","<2000",">=2000"])
+    and ($r.steady_window.committed <= $r.committed)
+' "$dir/bench.json")" = true ] || fail "inconsistent JSON report: $(cat "$dir/bench.json")"
+
+echo "smoke: bench JSON complete and consistent"
