@@ -9,7 +9,15 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   libssl-dev libsecp256k1-dev librocksdb-dev libevent-dev libcjson-dev libinih-dev
   libcmocka-dev
+  # Integration tests: jq and curl read the node's JSON in shell tests;
+  # iproute2 makes the network namespaces of the partition test.
+  jq curl iproute2
 )
+# The end-to-end tests (tests/e2e/) run ethers, web3.js and solc-js from npm:
+# Node.js and npm come from Debian unless the machine already has them.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// A minimal ERC-20 written for TEEChain's end-to-end tests. It is not a
+// production token: it exists to exercise deployment, calls, events and both
+// kinds of revert (a require with a message and a custom error) through real
+// Ethereum clients.
+pragma solidity ^0.8.20;
+
+contract Token {
+    string public name;
+    string public symbol;
+    uint8 public constant decimals = 18;
+    uint256 public totalSupply;
+
+    mapping(address => uint256) public balanceOf;
+    mapping(address => mapping(address => uint256)) public allowance;
+
+    event Transfer(address indexed from, address indexed to, uint256 value);
+    event Approval(address indexed owner, address indexed spender, uint256 value);
+
+    // Raised when a holder moves more than it has.
+    error InsufficientBalance(uint256 available, uint256 required);
+    // Raised when a spender moves more than it was allowed.
+    error InsufficientAllowance(uint256 allowed, uint256 required);
+
+    constructor(string memory name_, string memory symbol_, uint256 supply) {
+        name = name_;
+        symbol = symbol_;
+        totalSupply = supply;
+        balanceOf[msg.sender] = supply;
+        emit Transfer(address(0), msg.sender, supply);
+    }
+
+    function transfer(address to, uint256 value) external returns (bool) {
+        _move(msg.sender, to, value);
+        return true;
+    }
+
+    function approve(address spender, uint256 value) external returns (bool) {
+        require(spender != address(0), "approve to the zero address");
+        allowance[msg.sender][spender] = value;
+        emit Approval(msg.sender, spender, value);
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+        uint256 allowed = allowance[from][msg.sender];
+        if (allowed < value) {
+            revert InsufficientAllowance(allowed, value);
+        }
+        allowance[from][msg.sender] = allowed - value;
+        _move(from, to, value);
+        return true;
+    }
+
+    function _move(address from, address to, uint256 value) private {
+        require(to != address(0), "transfer to the zero address");
+        uint256 available = balanceOf[from];
+        if (available < value) {
+            revert InsufficientBalance(available, value);
+        }
+        balanceOf[from] = available - value;
+        balanceOf[to] += value;
+        emit Transfer(from, to, value);
+    }
+}
