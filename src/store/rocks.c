@@ -18,6 +18,11 @@
 /* Memtable size when the caller gives none: large enough for a few hundred
  * blocks between flushes, small enough for a 2-core test machine. */
 #define DEFAULT_WRITE_BUFFER_BYTES (32u * 1024u * 1024u)
+/* All memtables of all column families together: RocksDB flushes the largest
+ * when they reach it. Seven namespaces at 32 MiB each, with a second memtable
+ * while one flushes, could otherwise hold about 450 MiB, which would break the
+ * node's 512 MiB memory budget on its own. */
+#define DB_WRITE_BUFFER_CAP_FACTOR 4u
 /* RocksDB keeps SST files open; bound the descriptors a node may use. */
 #define MAX_OPEN_FILES 512
 /* RocksDB's own info log ("LOG" in the database directory): keep it small. */
@@ -109,6 +114,7 @@ static void set_node_options(rocksdb_options_t *o, size_t write_buffer_bytes, bo
     rocksdb_options_set_create_missing_column_families(o, 1);
     rocksdb_options_set_paranoid_checks(o, 1);
     rocksdb_options_set_write_buffer_size(o, write_buffer_bytes);
+    rocksdb_options_set_db_write_buffer_size(o, DB_WRITE_BUFFER_CAP_FACTOR * write_buffer_bytes);
     rocksdb_options_set_max_open_files(o, MAX_OPEN_FILES);
     rocksdb_options_set_max_log_file_size(o, INFO_LOG_MAX_BYTES);
     rocksdb_options_set_keep_log_file_num(o, INFO_LOG_KEEP);
