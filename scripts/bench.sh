@@ -27,4 +27,10 @@ for name in "${progs[@]}"; do
   } 2>&1 | tee "$file"
   echo
 done
+# With no names given, the node benchmark too (a one-node chain under
+# `teechain bench`).
+if [ $# -eq 0 ]; then
+  echo "== node: scripts/bench-node.sh"
+  scripts/bench-node.sh | tee "$out/node.txt"
+fi
 echo "bench: results in $out/"
