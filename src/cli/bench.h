@@ -11,8 +11,23 @@
  *   3. bench_report_json() / bench_print_table() present it.
  * bench_command_run() does all three for `teechain bench` (commands.c).
  *
- * Transactions: EIP-1559 (type 2) value transfers of 1 wei, gas 21000,
- * maxFeePerGas = maxPriorityFeePerGas = eth_gasPrice, signed with tx_sign.
+ * Workloads (--workload): `transfer` (default) signs EIP-1559 (type 2) value
+ * transfers of 1 wei, gas 21000; `erc20` first deploys BenchToken from the
+ * first account, funds every sender with tokens (one transfer each, receipts
+ * waited for and their status checked), then signs `transfer(address,
+ * uint256)` calls of 1 token unit from the senders to recipients drawn from
+ * the senders by a seeded RNG (--seed; the seed is printed); `kv` deploys
+ * BenchKV and signs `set(key, value)` calls with distinct keys. The gas limit
+ * of a contract call is measured once, during set-up, with eth_estimateGas of
+ * the most expensive case (a transfer to a fresh recipient, a set of a fresh
+ * key) times BENCH_GAS_MARGIN_PERCENT / 100; no per-transaction estimate.
+ * Set-up is timed apart from the measured window. All: maxFeePerGas =
+ * maxPriorityFeePerGas = eth_gasPrice, signed with tx_sign.
+ *
+ * Execution status: the tool polls blocks, not receipts. After the run it
+ * fetches the receipts of a random sample of the committed transactions
+ * (BENCH_STATUS_SAMPLE_PERMILLE per mille, at least one) and reports how
+ * many have status 0 ("status 0 in sample: k of n").
  * Senders are split into min(K connections, M senders) groups, one per
  * connection; each batch holds transactions of one group, round-robin over
  * its senders, so that a sender's nonces (from its pending nonce on) always
@@ -30,6 +45,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/rng.h"
 #include "cli/bench_stats.h"
 
 #define BENCH_MAX_URLS          16
@@ -48,6 +64,17 @@
 #define BENCH_DEFAULT_TIMEOUT_MS  60000u
 #define BENCH_DEFAULT_POLL_MS     10u
 
+/* Gas limit of a contract call: the measured worst case times 150 %. */
+#define BENCH_GAS_MARGIN_PERCENT 150u
+/* Receipts sampled after the run: 10 per mille of the committed ones. */
+#define BENCH_STATUS_SAMPLE_PERMILLE 10u
+/* Tokens each erc20 sender gets; each measured transfer moves 1 unit. */
+#define BENCH_TOKEN_FUNDING 1000000000000000000ull
+/* Seconds to wait for each set-up receipt (deploy, funding). */
+#define BENCH_SETUP_WAIT_S 60u
+
+enum bench_workload { BENCH_WORKLOAD_TRANSFER, BENCH_WORKLOAD_ERC20, BENCH_WORKLOAD_KV };
+
 struct bench_config {
     char rpc_list[1024];                /* --rpc as given, comma-separated */
     char rpc_urls[BENCH_MAX_URLS][512]; /* the URLs, split */
@@ -65,7 +92,10 @@ struct bench_config {
     uint32_t sign_threads;              /* --sign-threads; 0 = online CPUs */
     int32_t pid;                        /* --pid; 0 = none */
     char json_path[512];                /* --json; "" = none, "-" = stdout */
-    char command_line[2048];            /* the command as typed, for the report */
+    enum bench_workload workload;       /* --workload */
+    uint64_t seed;                      /* --seed (has_seed) or a fresh one */
+    bool has_seed;
+    char command_line[2048]; /* the command as typed, for the report */
 };
 
 struct bench_error_count {
@@ -97,6 +127,15 @@ struct bench_result {
     size_t error_kinds;
     struct bench_error_count errors[BENCH_MAX_ERROR_KINDS + 1]; /* the last: "other" */
     bool has_usage;                                             /* --pid given and sampled */
+    uint64_t seed; /* of the recipient choice and the receipt sample */
+    /* erc20 / kv set-up, outside the measured window */
+    double setup_s;          /* deploy + funding, receipts included */
+    char contract[43];       /* the deployed contract, 0x + hex; "" for transfer */
+    uint64_t gas_limit;      /* of each measured transaction */
+    uint64_t measured_gas;   /* eth_estimateGas of the worst case; 0 for transfer */
+    uint64_t sample_size;    /* receipts fetched after the run */
+    uint64_t sample_status0; /* of which status 0 */
+    uint64_t sample_missing; /* of which could not be fetched */
     struct bench_usage usage;
     long ticks_per_s;
 };
@@ -132,6 +171,33 @@ int bench_run(const struct bench_config *cfg, struct bench_result *res, FILE *pr
  * connections.
  */
 uint32_t bench_group_count(uint32_t connections, uint32_t senders);
+
+/* The name of a workload ("transfer", "erc20", "kv"). */
+const char *bench_workload_name(enum bench_workload w);
+
+/*
+ * Call data of the erc20 workload: transfer(to, amount), 68 bytes written
+ * to out (selector a9059cbb, then the address and the amount as 32-byte
+ * words).
+ */
+void bench_erc20_transfer_calldata(const uint8_t to[20], uint64_t amount, uint8_t out[68]);
+
+/* Call data of the kv workload: set(key, value), 68 bytes written to out. */
+void bench_kv_set_calldata(uint64_t key, uint64_t value, uint8_t out[68]);
+
+/*
+ * The recipient (a sender index) of measured transaction i from sender
+ * `from`, for the erc20 workload: drawn from r, never `from` itself when
+ * there are two senders or more.
+ */
+uint32_t bench_pick_recipient(struct rng *r, uint32_t from, uint32_t senders);
+
+/* The gas limit from a measured cost: measured * BENCH_GAS_MARGIN_PERCENT / 100. */
+uint64_t bench_gas_with_margin(uint64_t measured);
+
+/* The size of the receipt sample for `committed` transactions: 1 % rounded
+ * up, at least 1 when committed > 0, at most committed. */
+uint64_t bench_sample_size(uint64_t committed);
 
 /* Fills *m from sysconf, /proc/cpuinfo and uname; unknown parts are "unknown". */
 void bench_machine_probe(struct bench_machine *m);

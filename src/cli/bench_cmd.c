@@ -21,7 +21,8 @@
 const char bench_usage[] =
     "usage: teechain bench [options]\n"
     "\n"
-    "Pre-signs --txs value transfers from the chain's funded accounts, sends them\n"
+    "Pre-signs --txs transactions of a workload from the chain's funded accounts,\n"
+    "sends them\n"
     "at a target rate (open loop) or with a bound on outstanding transactions\n"
     "(closed loop), polls blocks to see them committed, and reports committed TPS\n"
     "over the steady window, latency percentiles and a histogram.\n"
@@ -30,6 +31,14 @@ const char bench_usage[] =
     "                             (default " RPC_CLIENT_DEFAULT_URL ")\n"
     "      --accounts DIR         key files 0x<address>.key (default nodes/accounts)\n"
     "      --senders M            use the first M key files by name (default all)\n"
+    "      --workload W           transfer: value transfers (default); erc20:\n"
+    "                             deploy BenchToken from the first account, fund\n"
+    "                             each sender, then token transfer() calls to\n"
+    "                             random senders; kv: deploy BenchKV, then\n"
+    "                             set(key, value) calls with distinct keys.\n"
+    "                             Set-up is timed apart from the measurement\n"
+    "      --seed S               seed of the recipient choice and the receipt\n"
+    "                             sample (default: fresh, printed)\n"
     "      --txs N                transactions in all (default 10000)\n"
     "      --rate R               offered load in tx/s, open loop; 0 = as fast as\n"
     "                             possible (default 0)\n"
@@ -67,6 +76,8 @@ enum {
     OPT_SIGN_THREADS,
     OPT_PID,
     OPT_JSON,
+    OPT_WORKLOAD,
+    OPT_SEED,
 };
 
 static int usage_error(const char *fmt, const char *detail)
@@ -223,6 +234,22 @@ static int apply_option(struct bench_config *cfg, int opt, const char *arg, bool
             return usage_error("--pid: expected a process id, got %s", arg);
         cfg->pid = (int32_t)v;
         return 0;
+    case OPT_WORKLOAD:
+        if (strcmp(arg, "transfer") == 0)
+            cfg->workload = BENCH_WORKLOAD_TRANSFER;
+        else if (strcmp(arg, "erc20") == 0)
+            cfg->workload = BENCH_WORKLOAD_ERC20;
+        else if (strcmp(arg, "kv") == 0)
+            cfg->workload = BENCH_WORKLOAD_KV;
+        else
+            return usage_error("--workload: expected transfer, erc20 or kv, got %s", arg);
+        return 0;
+    case OPT_SEED:
+        if (cli_parse_u64(arg, &v) != TC_OK)
+            return usage_error("--seed: expected an unsigned 64-bit integer, got %s", arg);
+        cfg->seed = v;
+        cfg->has_seed = true;
+        return 0;
     case OPT_JSON:
         if (arg[0] == '\0' || !copy_str(cfg->json_path, sizeof(cfg->json_path), arg))
             return usage_error("--json: expected a file name or -, got '%s'", arg);
@@ -249,6 +276,8 @@ int bench_parse_options(int argc, char **argv, struct bench_config *cfg)
         { "sign-threads", required_argument, NULL, OPT_SIGN_THREADS },
         { "pid", required_argument, NULL, OPT_PID },
         { "json", required_argument, NULL, OPT_JSON },
+        { "workload", required_argument, NULL, OPT_WORKLOAD },
+        { "seed", required_argument, NULL, OPT_SEED },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -326,7 +355,7 @@ static double us_to_ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-static cJSON *config_json(const struct bench_config *cfg)
+static cJSON *config_json(const struct bench_config *cfg, const struct bench_result *res)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON *urls = cJSON_AddArrayToObject(c, "rpc");
@@ -349,9 +378,11 @@ static cJSON *config_json(const struct bench_config *cfg)
     else
         cJSON_AddNullToObject(c, "pid");
     cJSON_AddStringToObject(c, "json", cfg->json_path);
+    cJSON_AddStringToObject(c, "workload", bench_workload_name(cfg->workload));
+    cJSON_AddNumberToObject(c, "seed", (double)res->seed);
     cJSON_AddStringToObject(c, "tx_type", "eip1559");
-    cJSON_AddNumberToObject(c, "value_wei", 1);
-    cJSON_AddNumberToObject(c, "gas_limit", CLI_SEND_DEFAULT_GAS);
+    cJSON_AddNumberToObject(c, "value_wei", cfg->workload == BENCH_WORKLOAD_TRANSFER ? 1 : 0);
+    cJSON_AddNumberToObject(c, "gas_limit", (double)res->gas_limit);
     return c;
 }
 
@@ -448,6 +479,18 @@ static cJSON *result_json(const struct bench_config *cfg, const struct bench_res
         cJSON_AddItemToArray(errors, o);
     }
     cJSON_AddItemToObject(r, "node", node_json(cfg, res));
+    cJSON *setup = cJSON_AddObjectToObject(r, "setup");
+    cJSON_AddNumberToObject(setup, "duration_s", res->setup_s);
+    if (res->contract[0] != '\0')
+        cJSON_AddStringToObject(setup, "contract", res->contract);
+    else
+        cJSON_AddNullToObject(setup, "contract");
+    cJSON_AddNumberToObject(setup, "measured_gas", (double)res->measured_gas);
+    cJSON_AddNumberToObject(setup, "gas_limit", (double)res->gas_limit);
+    cJSON *sample = cJSON_AddObjectToObject(r, "status_sample");
+    cJSON_AddNumberToObject(sample, "size", (double)res->sample_size);
+    cJSON_AddNumberToObject(sample, "status0", (double)res->sample_status0);
+    cJSON_AddNumberToObject(sample, "missing", (double)res->sample_missing);
     return r;
 }
 
@@ -461,7 +504,7 @@ cJSON *bench_report_json(const struct bench_config *cfg, const struct bench_resu
     cJSON_AddNumberToObject(doc, "schema", 1);
     cJSON_AddStringToObject(doc, "commit", bench_git_commit());
     cJSON_AddStringToObject(doc, "command", cfg->command_line);
-    cJSON_AddItemToObject(doc, "config", config_json(cfg));
+    cJSON_AddItemToObject(doc, "config", config_json(cfg, res));
     cJSON *machine = cJSON_AddObjectToObject(doc, "machine");
     cJSON_AddNumberToObject(machine, "nproc", (double)m->nproc);
     cJSON_AddStringToObject(machine, "cpu_model", m->cpu_model);
@@ -489,6 +532,12 @@ void bench_print_table(FILE *out, const struct bench_config *cfg, const struct b
 {
     const struct bench_latency *lat = &res->latency;
     fprintf(out, "%-16s %s\n", "command", cfg->command_line);
+    fprintf(out, "%-16s %s (gas limit %" PRIu64 ", seed %" PRIu64 ")\n", "workload",
+            bench_workload_name(cfg->workload), res->gas_limit, res->seed);
+    if (cfg->workload != BENCH_WORKLOAD_TRANSFER)
+        fprintf(out,
+                "%-16s %.2f s (not measured): contract %s, estimated worst case %" PRIu64 " gas\n",
+                "set-up", res->setup_s, res->contract, res->measured_gas);
     if (cfg->outstanding > 0)
         fprintf(out, "%-16s closed loop, %u outstanding", "load", (unsigned)cfg->outstanding);
     else if (cfg->rate_tps > 0)
@@ -540,6 +589,11 @@ void bench_print_table(FILE *out, const struct bench_config *cfg, const struct b
     }
     if (res->poll_errors > 0)
         fprintf(out, "%-16s %" PRIu64 "\n", "poll errors", res->poll_errors);
+    fprintf(out, "%-16s status 0 in sample: %" PRIu64 " of %" PRIu64, "receipts",
+            res->sample_status0, res->sample_size);
+    if (res->sample_missing > 0)
+        fprintf(out, " (%" PRIu64 " receipts could not be fetched)", res->sample_missing);
+    fputc('\n', out);
 }
 
 /* ---- the command ------------------------------------------------------------ */

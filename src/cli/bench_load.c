@@ -1,11 +1,14 @@
 /*
- * bench_load.c - the run of `teechain bench`: reads the sender keys, asks
- * the node for chain id, gas price and nonces, pre-signs every transfer on
- * several threads, then drives one libevent loop that posts JSON-RPC batches
- * over keep-alive connections (paced by bench_pacer) and polls blocks to
- * stamp each transaction with the time its block was first seen.
+ * bench_load.c - the run of `teechain bench`: reads the sender keys, runs
+ * the workload's set-up (bench_workload.c: deploy and fund, for erc20 and
+ * kv), asks the node for chain id, gas price and nonces, pre-signs every
+ * transaction on several threads, then drives one libevent loop that posts
+ * JSON-RPC batches over keep-alive connections (paced by bench_pacer) and
+ * polls blocks to stamp each transaction with the time its block was first
+ * seen; last, it samples receipts for their status.
  */
 #include "cli/bench.h"
+#include "cli/bench_workload.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/rng.h"
 #include "base/u256.h"
 #include "chain/tx.h"
 #include "cli/cli_send.h"
@@ -181,6 +185,7 @@ static int query_chain(const struct bench_config *cfg, struct sender *s, uint32_
 struct signed_txs {
     uint64_t count;
     uint32_t *from;  /* sender of each transaction */
+    uint32_t *to;    /* transfer, erc20: the recipient (a sender index) */
     uint64_t *nonce; /* its nonce */
     uint8_t (*hash)[32];
     char **hex; /* "0x" + raw transaction in hex, one malloc'ed string each */
@@ -220,8 +225,10 @@ static void plan_transactions(const struct sender *s, uint32_t count, uint32_t g
 }
 
 struct sign_job {
+    const struct bench_config *cfg;
+    const uint8_t *contract; /* erc20, kv: the deployed contract */
+    uint64_t gas_limit;
     const struct sender *senders;
-    uint32_t sender_count;
     uint64_t chain_id;
     u256 gas_price;
     uint64_t first, end; /* transaction indexes [first, end) */
@@ -245,10 +252,28 @@ static void *sign_range(void *arg)
         tx.gas_price = j->gas_price;
         tx.max_fee_per_gas = j->gas_price;
         tx.max_priority_fee_per_gas = j->gas_price;
-        tx.gas_limit = CLI_SEND_DEFAULT_GAS;
+        tx.gas_limit = j->gas_limit;
         tx.has_to = true;
-        memcpy(tx.to, j->senders[(from + 1) % j->sender_count].address, 20);
-        tx.value = u256_one();
+        uint8_t data[68];
+        const uint8_t *to = j->senders[j->out->to[i]].address;
+        switch (j->cfg->workload) {
+        case BENCH_WORKLOAD_ERC20:
+            memcpy(tx.to, j->contract, 20);
+            bench_erc20_transfer_calldata(to, 1, data);
+            tx.data = bytes_view_of(data, sizeof(data));
+            break;
+        case BENCH_WORKLOAD_KV:
+            /* distinct keys: the transaction's index; a non-zero value */
+            memcpy(tx.to, j->contract, 20);
+            bench_kv_set_calldata(i, i + 1, data);
+            tx.data = bytes_view_of(data, sizeof(data));
+            break;
+        case BENCH_WORKLOAD_TRANSFER:
+        default:
+            memcpy(tx.to, to, 20);
+            tx.value = u256_one();
+            break;
+        }
         bytes_clear(&raw);
         if ((j->rc = tx_sign(&tx, j->senders[from].seckey)) != TC_OK ||
             (j->rc = tx_encode(&tx, &raw)) != TC_OK)
@@ -299,14 +324,34 @@ static unsigned sign_thread_count(const struct bench_config *cfg, uint64_t txs)
     return t == 0 ? 1 : t;
 }
 
+/*
+ * The recipient of each planned transaction: the next sender for value
+ * transfers (as before the workloads existed), a random other sender for
+ * erc20, unused for kv.
+ */
+static void choose_recipients(const struct bench_config *cfg, uint32_t count, struct rng *r,
+                              struct signed_txs *out)
+{
+    for (uint64_t i = 0; i < out->count; i++) {
+        uint32_t from = out->from[i];
+        if (cfg->workload == BENCH_WORKLOAD_ERC20)
+            out->to[i] = bench_pick_recipient(r, from, count);
+        else
+            out->to[i] = (from + 1) % count;
+    }
+}
+
 static int presign(const struct bench_config *cfg, const struct sender *s, uint32_t count,
-                   uint64_t chain_id, u256 gas_price, struct signed_txs *out, FILE *progress,
+                   uint64_t chain_id, u256 gas_price, const uint8_t contract[20],
+                   uint64_t gas_limit, struct rng *r, struct signed_txs *out, FILE *progress,
                    char *err, size_t err_len)
 {
     out->count = cfg->txs;
     out->from = xcalloc(cfg->txs, sizeof(*out->from));
+    out->to = xcalloc(cfg->txs, sizeof(*out->to));
     out->nonce = xcalloc(cfg->txs, sizeof(*out->nonce));
     plan_transactions(s, count, bench_group_count(cfg->connections, count), cfg->batch, out);
+    choose_recipients(cfg, count, r, out);
     unsigned threads = sign_thread_count(cfg, cfg->txs);
     struct sign_job jobs[MAX_SIGN_THREADS];
     pthread_t tids[MAX_SIGN_THREADS];
@@ -318,8 +363,10 @@ static int presign(const struct bench_config *cfg, const struct sender *s, uint3
     out->hex = xcalloc(cfg->txs, sizeof(*out->hex));
     for (unsigned t = 0; t < threads; t++) {
         jobs[t] = (struct sign_job){
+            .cfg = cfg,
+            .contract = contract,
+            .gas_limit = gas_limit,
             .senders = s,
-            .sender_count = count,
             .chain_id = chain_id,
             .gas_price = gas_price,
             .first = cfg->txs * t / threads,
@@ -369,6 +416,8 @@ static void signed_txs_free(struct signed_txs *s)
     s->hex = NULL;
     free(s->from);
     s->from = NULL;
+    free(s->to);
+    s->to = NULL;
     free(s->nonce);
     s->nonce = NULL;
 }
@@ -1015,6 +1064,39 @@ out_free_events:
     return rc;
 }
 
+/* The set-up of the contract workloads (bench_workload.c), from the sender keys. */
+static int setup_workload(const struct bench_config *cfg, const struct sender *s, uint32_t count,
+                          struct bench_result *res, uint8_t contract[20], FILE *progress, char *err,
+                          size_t err_len)
+{
+    uint8_t(*keys)[32] = xcalloc(count, sizeof(*keys));
+    uint8_t(*addresses)[20] = xcalloc(count, sizeof(*addresses));
+    for (uint32_t i = 0; i < count; i++) {
+        memcpy(keys[i], s[i].seckey, 32);
+        memcpy(addresses[i], s[i].address, 20);
+    }
+    int rc = bench_workload_setup(cfg, (const uint8_t(*)[32])keys, (const uint8_t(*)[20])addresses,
+                                  count, res, contract, progress, err, err_len);
+    OPENSSL_cleanse(keys, (size_t)count * sizeof(*keys));
+    free(keys);
+    free(addresses);
+    return rc;
+}
+
+/* Receipt statuses of a random sample of the committed transactions. */
+static void sample_receipts(const struct bench_config *cfg, const struct load *l, struct rng *r,
+                            struct bench_result *res)
+{
+    uint8_t(*committed)[32] = xcalloc(l->n > 0 ? l->n : 1, sizeof(*committed));
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < l->n; i++) {
+        if (l->commit_us[i] != BENCH_NOT_COMMITTED)
+            memcpy(committed[m++], l->hash[i], 32);
+    }
+    bench_sample_receipts(cfg, (const uint8_t(*)[32])committed, m, r, res);
+    free(committed);
+}
+
 int bench_run(const struct bench_config *cfg, struct bench_result *res, FILE *progress, char *err,
               size_t err_len)
 {
@@ -1031,11 +1113,20 @@ int bench_run(const struct bench_config *cfg, struct bench_result *res, FILE *pr
     if (rc != TC_OK)
         return rc;
     res->senders = count;
-    if ((rc = query_chain(cfg, senders, count, &gas_price, res, err, err_len)) != TC_OK)
+    res->seed = cfg->has_seed ? cfg->seed : rng_fresh_seed();
+    struct rng rng;
+    rng_seed(&rng, res->seed);
+    if (progress != NULL)
+        fprintf(progress, "workload %s, seed %" PRIu64 " (--seed %" PRIu64 " replays it)\n",
+                bench_workload_name(cfg->workload), res->seed, res->seed);
+    uint8_t contract[20] = { 0 };
+    if ((rc = setup_workload(cfg, senders, count, res, contract, progress, err, err_len)) !=
+            TC_OK ||
+        (rc = query_chain(cfg, senders, count, &gas_price, res, err, err_len)) != TC_OK)
         goto out_free_senders;
     uint64_t t0 = clock_monotonic_us();
-    rc =
-        presign(cfg, senders, count, res->chain_id, gas_price, &signed_txs, progress, err, err_len);
+    rc = presign(cfg, senders, count, res->chain_id, gas_price, contract, res->gas_limit, &rng,
+                 &signed_txs, progress, err, err_len);
     res->sign_s = (double)(clock_monotonic_us() - t0) / 1e6;
     if (rc != TC_OK)
         goto out_free_signed;
@@ -1062,6 +1153,8 @@ int bench_run(const struct bench_config *cfg, struct bench_result *res, FILE *pr
     build_batches(l, &signed_txs, cfg->batch);
     signed_txs_free(&signed_txs);
     rc = drive(l, err, err_len);
+    if (rc == TC_OK)
+        sample_receipts(cfg, l, &rng, res);
 
     for (uint64_t k = 0; k < l->batch_count; k++)
         free(l->batches[k].body);

@@ -5,7 +5,11 @@
 # starts teechaind, runs `teechain bench --txs 2000 --rate 500 --json FILE`,
 # stops the node (always, also on failure) and checks the JSON: every key
 # there, committed == sent (no errors expected), percentiles ordered, the
-# histogram summing to the committed count. Never checks a timing.
+# histogram summing to the committed count. Then a short erc20 run (300
+# token transfers; the tool deploys BenchToken and funds the senders first)
+# and checks its JSON: the workload named, the set-up reported (contract,
+# gas limit above a plain transfer's), every transfer committed, and no
+# status-0 receipt in the sample. Never checks a timing.
 set -eu
 
 cli=$1
@@ -72,6 +76,9 @@ done
 "$cli" bench --rpc "$rpc" --accounts "$dir/nodes/accounts" --txs 2000 --rate 500 \
     --warmup 1 --timeout 60 --pid "$node_pid" --json "$dir/bench.json" \
     || fail "teechain bench failed (status $?)"
+"$cli" bench --rpc "$rpc" --accounts "$dir/nodes/accounts" --workload erc20 --senders 5 \
+    --txs 300 --rate 300 --warmup 0.2 --timeout 60 --seed 1 --json "$dir/erc20.json" \
+    || fail "teechain bench --workload erc20 failed (status $?)"
 stop_node
 
 # Every key of the report, with its type. (jq -e exits 0 on empty input in
@@ -108,3 +115,17 @@ stop_node
 ' "$dir/bench.json")" = true ] || fail "inconsistent JSON report: $(cat "$dir/bench.json")"
 
 echo "smoke: bench JSON complete and consistent"
+
+[ "$(jq '
+  (.config.workload == "erc20") and (.config.seed == 1) and (.config.txs == 300)
+  and (.result.setup.contract | type == "string" and test("^0x[0-9a-f]{40}$"))
+  and (.result.setup.gas_limit > 21000) and (.result.setup.measured_gas > 21000)
+  and (.result.setup.gas_limit >= .result.setup.measured_gas)
+  and (.config.gas_limit == .result.setup.gas_limit)
+  and (.result.sent == 300) and (.result.committed == 300) and (.result.rejected == 0)
+  and (.result.errors | length == 0) and (.result.timed_out == false)
+  and (.result.status_sample | (.size == 3) and (.status0 == 0) and (.missing == 0))
+  and (.result.latency_ms.p50 <= .result.latency_ms.p99)
+' "$dir/erc20.json")" = true ] || fail "inconsistent erc20 JSON report: $(cat "$dir/erc20.json")"
+
+echo "smoke: erc20 bench JSON complete and consistent"

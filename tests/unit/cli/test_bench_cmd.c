@@ -49,6 +49,8 @@ static void test_defaults_without_options(void **state)
     assert_int_equal(cfg.poll_ms, 10);
     assert_int_equal(cfg.pid, 0);
     assert_string_equal(cfg.json_path, "");
+    assert_int_equal(cfg.workload, BENCH_WORKLOAD_TRANSFER);
+    assert_false(cfg.has_seed);
     assert_string_equal(cfg.command_line, "teechain bench");
 }
 
@@ -82,6 +84,10 @@ static void test_every_option_is_parsed(void **state)
                            "4242",
                            "--json",
                            "out file.json",
+                           "--workload",
+                           "erc20",
+                           "--seed",
+                           "18446744073709551615",
                            NULL };
     assert_int_equal(parse(&cfg, args), 0);
     assert_int_equal(cfg.rpc_url_count, 2);
@@ -99,8 +105,26 @@ static void test_every_option_is_parsed(void **state)
     assert_int_equal(cfg.sign_threads, 3);
     assert_int_equal(cfg.pid, 4242);
     assert_string_equal(cfg.json_path, "out file.json");
+    assert_int_equal(cfg.workload, BENCH_WORKLOAD_ERC20);
+    assert_true(cfg.has_seed);
+    assert_true(cfg.seed == UINT64_MAX);
     assert_non_null(strstr(cfg.command_line, "teechain bench --rpc http://127.0.0.1:21200,"));
     assert_non_null(strstr(cfg.command_line, "--json 'out file.json'"));
+}
+
+static void test_workload_names_parse_and_print_back(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "transfer", "erc20", "kv" };
+    static const enum bench_workload kinds[] = { BENCH_WORKLOAD_TRANSFER, BENCH_WORKLOAD_ERC20,
+                                                 BENCH_WORKLOAD_KV };
+    for (size_t i = 0; i < 3; i++) {
+        struct bench_config cfg;
+        const char *args[] = { "--workload", names[i], NULL };
+        assert_int_equal(parse(&cfg, args), 0);
+        assert_int_equal(cfg.workload, kinds[i]);
+        assert_string_equal(bench_workload_name(cfg.workload), names[i]);
+    }
 }
 
 static void test_closed_loop_caps_batch_at_outstanding(void **state)
@@ -152,6 +176,12 @@ static void test_usage_errors_return_two(void **state)
         { "--no-such-option", NULL },
         { "--txs", NULL },
         { "extra-argument", NULL },
+        { "--workload", "erc721", NULL },
+        { "--workload", "", NULL },
+        { "--workload", NULL },
+        { "--seed", "-1", NULL },
+        { "--seed", "18446744073709551616", NULL },
+        { "--seed", "x", NULL },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct bench_config cfg;
@@ -169,6 +199,10 @@ static void fill_result(struct bench_result *res, bool with_usage)
     res->start_block = 3;
     res->end_block = 20;
     res->blocks_seen = 17;
+    res->seed = 99;
+    res->gas_limit = 21000;
+    res->sample_size = 20;
+    res->sample_status0 = 1;
     res->sent = 2000;
     res->accepted = 1990;
     res->rejected = 10;
@@ -236,6 +270,9 @@ static void test_json_report_has_every_key_with_its_type(void **state)
     assert_string_equal(member(c, "mode")->valuestring, "open");
     assert_true(cJSON_IsString(member(c, "json")));
     assert_string_equal(member(c, "tx_type")->valuestring, "eip1559");
+    assert_string_equal(member(c, "workload")->valuestring, "transfer");
+    assert_true(member(c, "seed")->valuedouble == 99.0);
+    assert_true(member(c, "gas_limit")->valuedouble == 21000.0);
     static const char *const config_numbers[] = {
         "senders", "txs",       "rate_tps",  "outstanding", "connections",
         "batch",   "warmup_s",  "timeout_s", "poll_ms",     "sign_threads",
@@ -304,6 +341,12 @@ static void test_json_report_has_every_key_with_its_type(void **state)
     };
     expect_numbers(node, node_numbers);
     assert_true(member(node, "rss_mib_max")->valuedouble == 4.0);
+    static const char *const setup_numbers[] = { "duration_s", "measured_gas", "gas_limit", NULL };
+    expect_numbers(member(r, "setup"), setup_numbers);
+    assert_true(cJSON_IsNull(member(member(r, "setup"), "contract")));
+    static const char *const sample_numbers[] = { "size", "status0", "missing", NULL };
+    expect_numbers(member(r, "status_sample"), sample_numbers);
+    assert_true(member(member(r, "status_sample"), "status0")->valuedouble == 1.0);
     assert_true(member(node, "cpu_percent_max")->valuedouble > 79.99);
     cJSON_Delete(doc);
     free(res);
@@ -346,8 +389,18 @@ static void test_table_prints_every_figure(void **state)
     bench_print_table(f, &cfg, res);
     fclose(f);
     static const char *const wanted[] = {
-        "committed TPS", "500.0",         "p50 40.0",        "p99",  ">=2000",
-        "<50",           "nonce too low", "RSS max 4.0 MiB", "sent", "rejected",
+        "committed TPS",
+        "500.0",
+        "p50 40.0",
+        "p99",
+        ">=2000",
+        "<50",
+        "nonce too low",
+        "RSS max 4.0 MiB",
+        "sent",
+        "rejected",
+        "workload         transfer",
+        "status 0 in sample: 1 of 20",
     };
     for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
         if (strstr(text, wanted[i]) == NULL)
@@ -372,6 +425,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_without_options),
         cmocka_unit_test(test_every_option_is_parsed),
+        cmocka_unit_test(test_workload_names_parse_and_print_back),
         cmocka_unit_test(test_closed_loop_caps_batch_at_outstanding),
         cmocka_unit_test(test_help_returns_one_and_prints_usage),
         cmocka_unit_test(test_usage_errors_return_two),

@@ -5,7 +5,10 @@
  * its hash (or "nonce too low" for every k-th one when told to), and seals
  * the pending transactions into a new block on each eth_blockNumber. Checks
  * the counts, the commits, the error table, the closed-loop bound, that the
- * connections are kept alive, and the set-up failures.
+ * connections are kept alive, and the set-up failures. For the erc20 and kv
+ * workloads it also answers eth_estimateGas (FAKE_GAS) and receipts (status
+ * 1, or 0 when told to), and checks the set-up order: deploy, funding, their
+ * receipts, then the measured calls.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,6 +42,13 @@
 #define MAX_BLOCKS    4096
 #define MAX_SENDERS   8
 #define CLIENT_BUFFER (1 << 20)
+#define FAKE_GAS      50000 /* every eth_estimateGas answer */
+#define CALL_GAS      75000 /* FAKE_GAS with the tool's 150 % margin */
+
+/* What each received transaction was, in arrival order. */
+enum tx_kind { KIND_TRANSFER, KIND_CREATE, KIND_FUNDING, KIND_CALL };
+
+static const uint8_t fake_contract[20] = { 0xc0, 0x47, 0x7a, 0xc7 };
 
 struct client {
     int fd;
@@ -68,8 +78,18 @@ struct fake_node {
     bool nonce_seen[MAX_SENDERS][MAX_TXS]; /* nonce - BASE_NONCE used */
     size_t nonce_count[MAX_SENDERS];
     uint64_t last_nonce[MAX_SENDERS];
-    size_t out_of_order; /* a sender's nonce lower than its previous one */
-    char bad[256];       /* first problem seen in a transaction */
+    size_t out_of_order;               /* a sender's nonce lower than its previous one */
+    char bad[256];                     /* first problem seen in a transaction */
+    uint8_t kind[MAX_TXS];             /* enum tx_kind of hashes[i] */
+    uint8_t amount[MAX_TXS];           /* erc20: 1 when the call moved 1 token unit */
+    bool fail_deploy;                  /* the creation's receipt has status 0 */
+    uint32_t status0_every;            /* > 0: every k-th measured call's receipt has status 0 */
+    size_t setup_receipts;             /* status-1 receipts of set-up transactions answered */
+    size_t setup_receipts_before_call; /* of them, before the first measured call */
+    size_t calls;                      /* measured contract calls received */
+    size_t kv_keys_seen;               /* distinct kv keys (a bitmap over keys < MAX_TXS) */
+    bool kv_key[MAX_TXS];
+    size_t status0_answered;
 };
 
 static struct fake_node node;
@@ -108,11 +128,69 @@ static int sender_slot(const uint8_t address[20])
     return (int)node.sender_count++;
 }
 
+static uint64_t word_u64(const uint8_t word[32])
+{
+    uint64_t v = 0;
+    for (int i = 24; i < 32; i++)
+        v = v << 8 | word[i];
+    return v;
+}
+
+/*
+ * What a transaction is, checking the fields its kind must have: a value
+ * transfer of 1 wei with gas 21000; a creation with CALL_GAS; a token
+ * transfer or a kv set to the fake contract with CALL_GAS and no value.
+ */
+static enum tx_kind classify(const struct tx *tx)
+{
+    static const uint8_t transfer_sel[4] = { 0xa9, 0x05, 0x9c, 0xbb };
+    static const uint8_t set_sel[4] = { 0x1a, 0xb0, 0x6e, 0xe5 };
+    if (!tx->has_to) {
+        if (tx->data.len == 0 || tx->gas_limit != CALL_GAS)
+            note_bad("a creation without code or with the wrong gas");
+        return KIND_CREATE;
+    }
+    if (tx->data.len == 0) {
+        if (tx->gas_limit != 21000 || !u256_eq(tx->value, u256_one()))
+            note_bad("unexpected transaction fields");
+        return KIND_TRANSFER;
+    }
+    const uint8_t *d = tx->data.ptr;
+    if (tx->data.len != 68 || memcmp(tx->to, fake_contract, 20) != 0 || tx->gas_limit != CALL_GAS ||
+        !u256_is_zero(tx->value)) {
+        note_bad("a call of the wrong shape");
+        return KIND_CALL;
+    }
+    if (memcmp(d, transfer_sel, 4) == 0) {
+        static const uint8_t zeros[12] = { 0 };
+        if (memcmp(d + 4, zeros, 12) != 0)
+            note_bad("transfer(): the address word is not padded");
+        uint64_t amount = word_u64(d + 36);
+        if (amount == 1)
+            return KIND_CALL;
+        if (amount != 1000000000000000000ull)
+            note_bad("transfer(): an unexpected amount");
+        return KIND_FUNDING;
+    }
+    if (memcmp(d, set_sel, 4) == 0) {
+        uint64_t key = word_u64(d + 4);
+        if (word_u64(d + 36) != key + 1)
+            note_bad("set(): the value is not key + 1");
+        if (key < MAX_TXS && !node.kv_key[key]) {
+            node.kv_key[key] = true;
+            node.kv_keys_seen++;
+        }
+        return KIND_CALL;
+    }
+    note_bad("a call of an unknown function");
+    return KIND_CALL;
+}
+
 /* eth_sendRawTransaction: the hash, or an error message in *error. */
 static cJSON *send_raw(const cJSON *params, const char **error)
 {
     const cJSON *p = cJSON_GetArrayItem(params, 0);
-    static uint8_t raw[1024];
+    static uint8_t raw[4096]; /* the BenchToken creation fits */
     size_t len;
     struct tx tx;
     uint8_t sender[20], h[32];
@@ -132,9 +210,11 @@ static cJSON *send_raw(const cJSON *params, const char **error)
         return NULL;
     }
     int s = sender_slot(sender);
-    if (tx.type != TX_DYNAMIC_FEE || tx.chain_id != CHAIN_ID || tx.gas_limit != 21000 ||
-        !u256_eq(tx.value, u256_one()) || !tx.has_to || s < 0)
+    enum tx_kind kind = classify(&tx);
+    if (tx.type != TX_DYNAMIC_FEE || tx.chain_id != CHAIN_ID || s < 0)
         note_bad("unexpected transaction fields");
+    if (kind == KIND_CALL && node.calls++ == 0)
+        node.setup_receipts_before_call = node.setup_receipts;
     if (s >= 0) {
         /* Each nonce used once, from the pending nonce on, in order. */
         if (tx.nonce < BASE_NONCE || tx.nonce - BASE_NONCE >= MAX_TXS ||
@@ -151,6 +231,7 @@ static cJSON *send_raw(const cJSON *params, const char **error)
         return NULL;
     }
     keccak256(raw, len, h);
+    node.kind[node.hash_count] = (uint8_t)kind;
     memcpy(node.hashes[node.hash_count++], h, 32);
     size_t unsealed = node.hash_count - node.sealed;
     if (unsealed > node.max_unsealed)
@@ -174,6 +255,65 @@ static cJSON *block_by_number(const cJSON *params)
     return b;
 }
 
+static void seal_pending(void)
+{
+    if (node.hash_count > node.sealed && node.head - START_HEAD < MAX_BLOCKS) {
+        node.head++;
+        node.block_end[node.head - START_HEAD] = node.hash_count;
+        node.sealed = node.hash_count;
+    }
+}
+
+/* The receipt of a sealed transaction; null for one unknown or pending. */
+static cJSON *receipt(const cJSON *params)
+{
+    const cJSON *p = cJSON_GetArrayItem(params, 0);
+    uint8_t h[32];
+    seal_pending();
+    if (!cJSON_IsString(p) || hex_decode_exact(p->valuestring, h, 32) != TC_OK)
+        return cJSON_CreateNull();
+    size_t i = 0;
+    while (i < node.sealed && memcmp(node.hashes[i], h, 32) != 0)
+        i++;
+    if (i == node.sealed)
+        return cJSON_CreateNull();
+    bool ok = true;
+    if (node.kind[i] == KIND_CREATE && node.fail_deploy)
+        ok = false;
+    if (node.kind[i] != KIND_CREATE && node.kind[i] != KIND_FUNDING && node.status0_every > 0 &&
+        (i + 1) % node.status0_every == 0)
+        ok = false;
+    if (ok && (node.kind[i] == KIND_CREATE || node.kind[i] == KIND_FUNDING))
+        node.setup_receipts++;
+    if (!ok)
+        node.status0_answered++;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "status", ok ? "0x1" : "0x0");
+    if (node.kind[i] == KIND_CREATE) {
+        char a[43] = "0x";
+        hex_encode(fake_contract, 20, a + 2);
+        cJSON_AddStringToObject(r, "contractAddress", a);
+    } else {
+        cJSON_AddNullToObject(r, "contractAddress");
+    }
+    return r;
+}
+
+/* The pending nonce: BASE_NONCE plus the transactions the sender sent. */
+static cJSON *pending_nonce(const cJSON *params)
+{
+    const cJSON *p = cJSON_GetArrayItem(params, 0);
+    uint8_t a[20];
+    uint64_t n = BASE_NONCE;
+    if (cJSON_IsString(p) && hex_decode_exact(p->valuestring, a, 20) == TC_OK) {
+        for (size_t i = 0; i < node.sender_count; i++) {
+            if (memcmp(node.senders[i], a, 20) == 0)
+                n += node.nonce_count[i];
+        }
+    }
+    return cJSON_CreateString(hex_quantity(n));
+}
+
 static cJSON *handle_one(const cJSON *req)
 {
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(req, "method");
@@ -186,13 +326,13 @@ static cJSON *handle_one(const cJSON *req)
     } else if (strcmp(m, "eth_gasPrice") == 0) {
         result = cJSON_CreateString("0x0");
     } else if (strcmp(m, "eth_getTransactionCount") == 0) {
-        result = cJSON_CreateString(hex_quantity(BASE_NONCE));
+        result = pending_nonce(params);
+    } else if (strcmp(m, "eth_estimateGas") == 0) {
+        result = cJSON_CreateString(hex_quantity(FAKE_GAS));
+    } else if (strcmp(m, "eth_getTransactionReceipt") == 0) {
+        result = receipt(params);
     } else if (strcmp(m, "eth_blockNumber") == 0) {
-        if (node.hash_count > node.sealed && node.head - START_HEAD < MAX_BLOCKS) {
-            node.head++;
-            node.block_end[node.head - START_HEAD] = node.hash_count;
-            node.sealed = node.hash_count;
-        }
+        seal_pending();
         result = cJSON_CreateString(hex_quantity(node.head));
     } else if (strcmp(m, "eth_sendRawTransaction") == 0) {
         result = send_raw(params, &error);
@@ -448,8 +588,12 @@ static void test_open_loop_run_commits_every_transaction(void **state)
     }
     assert_int_equal(total, 600);
     /* Keep-alive: the set-up calls (chain id, gas price, head, 3 nonces),
-     * the 2 sending connections and the poller; never one per batch. */
-    assert_true(node.connections <= 6 + 2 + 1);
+     * the 2 sending connections, the poller and the receipt sample (6 of
+     * 600, one connection each); never one per batch. */
+    assert_int_equal(res->sample_size, 6);
+    assert_int_equal(res->sample_status0, 0);
+    assert_int_equal(res->sample_missing, 0);
+    assert_true(node.connections <= 6 + 2 + 1 + 6);
     assert_true(res->has_usage);
     assert_true(res->usage.samples >= 2);
     assert_true(res->usage.rss_kib_max > 0);
@@ -549,6 +693,108 @@ static void test_unreachable_node_fails_before_sending(void **state)
     free(res);
 }
 
+static void test_erc20_deploys_and_funds_before_the_measured_transfers(void **state)
+{
+    (void)state;
+    assert_int_equal(start_node(0), 0);
+    struct bench_config cfg;
+    const char *extra[] = { "--workload", "erc20", "--txs", "300", "--seed", "42", NULL };
+    config_for(&cfg, extra);
+    struct bench_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    int rc = bench_run(&cfg, res, NULL, err, sizeof(err));
+    stop_node();
+    if (rc != TC_OK)
+        fail_msg("bench_run: %s", err);
+    assert_string_equal(node.bad, "");
+    /* deploy, then one funding transfer per other sender, then the calls */
+    assert_int_equal(node.hash_count, 1 + 2 + 300);
+    assert_int_equal(node.kind[0], KIND_CREATE);
+    assert_int_equal(node.kind[1], KIND_FUNDING);
+    assert_int_equal(node.kind[2], KIND_FUNDING);
+    for (size_t i = 3; i < node.hash_count; i++)
+        assert_int_equal(node.kind[i], KIND_CALL);
+    /* every set-up receipt was checked before the first measured call */
+    assert_int_equal(node.setup_receipts_before_call, 3);
+    char contract[43] = "0x";
+    hex_encode(fake_contract, 20, contract + 2);
+    assert_string_equal(res->contract, contract);
+    assert_int_equal(res->measured_gas, FAKE_GAS);
+    assert_int_equal(res->gas_limit, CALL_GAS);
+    assert_int_equal(res->seed, 42);
+    /* the set-up blocks are before the window: only the 300 calls count */
+    assert_int_equal(res->sent, 300);
+    assert_int_equal(res->committed, 300);
+    assert_true(res->start_block > START_HEAD);
+    assert_int_equal(node.out_of_order, 0);
+    check_consistent(res);
+    free(res);
+}
+
+static void test_kv_sets_distinct_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(start_node(0), 0);
+    struct bench_config cfg;
+    const char *extra[] = { "--workload", "kv", "--txs", "400", NULL };
+    config_for(&cfg, extra);
+    struct bench_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    int rc = bench_run(&cfg, res, NULL, err, sizeof(err));
+    stop_node();
+    if (rc != TC_OK)
+        fail_msg("bench_run: %s", err);
+    assert_string_equal(node.bad, "");
+    assert_int_equal(node.kind[0], KIND_CREATE);
+    assert_int_equal(node.calls, 400);
+    assert_int_equal(node.kv_keys_seen, 400);
+    assert_int_equal(res->committed, 400);
+    assert_int_equal(res->gas_limit, CALL_GAS);
+    free(res);
+}
+
+static void test_failed_deploy_stops_before_measuring(void **state)
+{
+    (void)state;
+    assert_int_equal(start_node(0), 0);
+    node.fail_deploy = true;
+    struct bench_config cfg;
+    const char *extra[] = { "--workload", "erc20", "--txs", "50", NULL };
+    config_for(&cfg, extra);
+    struct bench_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    int rc = bench_run(&cfg, res, NULL, err, sizeof(err));
+    stop_node();
+    assert_int_equal(rc, TC_EPERM);
+    assert_non_null(strstr(err, "deploying BenchToken"));
+    assert_non_null(strstr(err, "status 0"));
+    assert_int_equal(node.hash_count, 1);
+    assert_int_equal(res->sent, 0);
+    free(res);
+}
+
+static void test_status0_receipts_are_counted_in_the_sample(void **state)
+{
+    (void)state;
+    assert_int_equal(start_node(0), 0);
+    node.status0_every = 1;
+    struct bench_config cfg;
+    const char *extra[] = { "--txs", "250", NULL };
+    config_for(&cfg, extra);
+    struct bench_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    int rc = bench_run(&cfg, res, NULL, err, sizeof(err));
+    stop_node();
+    if (rc != TC_OK)
+        fail_msg("bench_run: %s", err);
+    assert_int_equal(res->committed, 250);
+    assert_int_equal(res->sample_size, 3); /* 1 % of 250, rounded up */
+    assert_int_equal(res->sample_status0, 3);
+    assert_int_equal(res->sample_missing, 0);
+    assert_int_equal(node.status0_answered, 3);
+    free(res);
+}
+
 static void test_missing_accounts_are_an_error(void **state)
 {
     (void)state;
@@ -576,6 +822,10 @@ int main(void)
         cmocka_unit_test(test_closed_loop_keeps_outstanding_bounded),
         cmocka_unit_test(test_node_dying_mid_run_rejects_the_rest_and_times_out),
         cmocka_unit_test(test_unreachable_node_fails_before_sending),
+        cmocka_unit_test(test_erc20_deploys_and_funds_before_the_measured_transfers),
+        cmocka_unit_test(test_kv_sets_distinct_keys),
+        cmocka_unit_test(test_failed_deploy_stops_before_measuring),
+        cmocka_unit_test(test_status0_receipts_are_counted_in_the_sample),
         cmocka_unit_test(test_missing_accounts_are_an_error),
     };
     return cmocka_run_group_tests(tests, make_accounts, remove_accounts);
