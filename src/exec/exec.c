@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "codec/rlp.h"
 #include "evm/evm.h"
+#include "exec/syscontract.h"
 
 /* One allocation holding the logs of one receipt and their data. */
 struct log_chunk {
@@ -24,6 +25,10 @@ struct exec {
     uint64_t gas_used;
     uint32_t tx_count;
     struct log_chunk *chunks;
+    /* The consensus contract's membership while its storage is empty. */
+    struct consensus_members genesis_members;
+    /* The last call to the consensus contract: its output is the message's. */
+    struct syscontract_outcome sys;
 };
 
 int exec_new(const struct exec_rules *rules, struct exec **out)
@@ -72,6 +77,11 @@ int exec_begin(struct exec *ex, struct state *s, const struct exec_block_env *en
     ex->gas_used = 0;
     ex->tx_count = 0;
     return 0;
+}
+
+void syscontract_exec_set_genesis(struct exec *ex, const struct genesis_config *g)
+{
+    syscontract_members_genesis(g, &ex->genesis_members);
 }
 
 uint64_t exec_gas_used(const struct exec *ex)
@@ -213,6 +223,18 @@ static int run_message(struct exec *ex, const struct tx *tx, const uint8_t sende
                        u256 gas_price, int64_t gas, struct evm_result *res)
 {
     struct state *s = ex->s;
+    /* The consensus contract runs natively, for transactions sent to it only
+       (a CALL from a contract reaches an account without code). */
+    if (ex->rules.kind == EXEC_RULES_CHAIN && tx->has_to && syscontract_is_consensus(tx->to)) {
+        syscontract_execute(s, &ex->genesis_members, sender, tx->value, tx->data.ptr, tx->data.len,
+                            gas, &ex->sys);
+        memset(res, 0, sizeof(*res));
+        res->status = ex->sys.status;
+        res->gas_left = ex->sys.gas_left;
+        res->output = ex->sys.output_len > 0 ? ex->sys.output : NULL;
+        res->output_len = ex->sys.output_len;
+        return 0;
+    }
     if (is_plain_transfer(s, tx)) {
         /* What the EVM does for a CALL to an account without code. */
         memset(res, 0, sizeof(*res));

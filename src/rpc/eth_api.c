@@ -15,6 +15,7 @@
 #include "chain/tx.h"
 #include "codec/rlp.h"
 #include "crypto/keccak.h"
+#include "exec/syscontract.h"
 #include "state/state.h"
 
 /* Result building exits the node on out-of-memory, as rpc.h's builders do. */
@@ -1229,20 +1230,59 @@ static void get_system_config_by_key(struct rpc_call *call, const cJSON *params,
     rpc_call_result(call, o);
 }
 
+/*
+ * The membership in the committed state (the consensus system contract's
+ * storage, the genesis while it holds nothing). Completes call with -32603
+ * and returns false when the state cannot be read or does not decode.
+ */
+static bool load_members(struct rpc_call *call, const struct eth_api_deps *d,
+                         struct consensus_members *m)
+{
+    struct state_reader r = ledger_state_reader(d->ledger);
+    int rc = syscontract_members_load(&r, d->genesis, m);
+    if (rc != 0) {
+        eth_api_internal_error(call, rc);
+        return false;
+    }
+    return true;
+}
+
 static void get_sealer_list(struct rpc_call *call, const cJSON *params, void *ctx)
 {
     const struct eth_api_deps *d = deps_of(ctx);
     size_t first;
-    if (!fisco_params(call, d, params, 0, &first))
+    struct consensus_members m;
+    if (!fisco_params(call, d, params, 0, &first) || !load_members(call, d, &m))
         return;
     cJSON *arr = must(cJSON_CreateArray());
-    for (size_t i = 0; i < d->genesis->sealer_count && i < CONFIG_MAX_SEALERS; i++) {
+    for (size_t i = 0; i < m.count; i++) {
+        if (m.members[i].role != CONSENSUS_SEALER)
+            continue;
         char hex[2 * NODE_ID_BYTES + 1];
-        hex_encode(d->genesis->sealers[i].id, NODE_ID_BYTES, hex);
+        hex_encode(m.members[i].id, NODE_ID_BYTES, hex);
         cJSON *s = must(cJSON_CreateObject());
         add(s, "nodeID", cJSON_CreateString(hex));
-        add(s, "weight", cJSON_CreateNumber(d->genesis->sealers[i].weight));
+        add(s, "weight", cJSON_CreateNumber(m.members[i].weight));
         push(arr, s);
+    }
+    rpc_call_result(call, arr);
+}
+
+/* FISCO BCOS 3.x's shape: an array of node ID strings. */
+static void get_observer_list(struct rpc_call *call, const cJSON *params, void *ctx)
+{
+    const struct eth_api_deps *d = deps_of(ctx);
+    size_t first;
+    struct consensus_members m;
+    if (!fisco_params(call, d, params, 0, &first) || !load_members(call, d, &m))
+        return;
+    cJSON *arr = must(cJSON_CreateArray());
+    for (size_t i = 0; i < m.count; i++) {
+        if (m.members[i].role != CONSENSUS_OBSERVER)
+            continue;
+        char hex[2 * NODE_ID_BYTES + 1];
+        hex_encode(m.members[i].id, NODE_ID_BYTES, hex);
+        push(arr, cJSON_CreateString(hex));
     }
     rpc_call_result(call, arr);
 }
@@ -1319,6 +1359,7 @@ static const struct {
     { "getPendingTxSize", get_pending_tx_size },
     { "getSystemConfigByKey", get_system_config_by_key },
     { "getSealerList", get_sealer_list },
+    { "getObserverList", get_observer_list },
     { "getConsensusStatus", get_consensus_status },
     { "getSyncStatus", get_sync_status },
     { "getNodeInfo", get_node_info },

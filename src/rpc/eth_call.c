@@ -12,6 +12,7 @@
 #include "chain/tx.h"
 #include "evm/evm.h"
 #include "exec/exec.h"
+#include "exec/syscontract.h"
 #include "rpc/eth_api_impl.h"
 #include "state/state.h"
 
@@ -363,6 +364,8 @@ static int call_env_open(const struct eth_api_deps *d, struct call_env *c)
         state_free(c->s);
         return rc;
     }
+    /* The consensus system contract falls back to the genesis membership. */
+    syscontract_exec_set_genesis(c->ex, d->genesis);
     /* geth runs a call in the context of the block it reads: the head. */
     struct exec_block_env env;
     memset(&env, 0, sizeof(env));
