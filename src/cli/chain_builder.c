@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 
 #include "base/bytes.h"
 #include "base/clock.h"
@@ -32,6 +34,7 @@ struct node_info {
     uint16_t rpc_port;
     uint8_t seckey[32];
     uint8_t id[64];
+    bool created; /* dir was made by this run (chain_expand removes it on failure) */
     char dir[PATH_BYTES];
 };
 
@@ -462,9 +465,16 @@ static int ini_text(struct build *b, const struct node_info *n, struct bytes *ou
                      "; config.ini - local settings of node%u on %s.\n"
                      "[p2p]\nlisten_ip = %s\nlisten_port = %u\n",
                      (unsigned)n->index, ip, listen, (unsigned)n->p2p_port);
-    if (rc == TC_OK && b->node_count > 1) {
+    if (rc == TC_OK && (b->node_count > 1 || b->spec->peer_count > 0)) {
         rc = appendf(out, "peers = ");
         bool first = true;
+        for (size_t i = 0; rc == TC_OK && i < b->spec->peer_count; i++) {
+            const struct net_endpoint *p = &b->spec->peers[i];
+            bool v6 = strchr(p->host, ':') != NULL;
+            rc = appendf(out, "%s%s%s%s:%u", first ? "" : ",", v6 ? "[" : "", p->host,
+                         v6 ? "]" : "", (unsigned)p->port);
+            first = false;
+        }
         for (size_t i = 0; rc == TC_OK && i < b->node_count; i++) {
             if (&b->nodes[i] == n)
                 continue;
@@ -550,7 +560,8 @@ static int stop_script(const struct node_info *n, struct bytes *out)
                    (unsigned)n->index, (unsigned)n->index);
 }
 
-static int host_script(struct build *b, size_t host, const char *verb, struct bytes *out)
+/* start_all.sh / stop_all.sh running nodeN for each N of indexes, in order. */
+static int host_script(const uint32_t *indexes, size_t count, const char *verb, struct bytes *out)
 {
     int rc = appendf(out,
                      "#!/bin/sh\n"
@@ -559,11 +570,8 @@ static int host_script(struct build *b, size_t host, const char *verb, struct by
                      "status=0\n"
                      "nodes=\"",
                      verb);
-    for (size_t i = 0; rc == TC_OK && i < b->node_count; i++) {
-        if (b->nodes[i].host == host)
-            rc = appendf(out, "%snode%u", b->nodes[i].index == 0 ? "" : " ",
-                         (unsigned)b->nodes[i].index);
-    }
+    for (size_t i = 0; rc == TC_OK && i < count; i++)
+        rc = appendf(out, "%snode%u", i == 0 ? "" : " ", (unsigned)indexes[i]);
     if (rc == TC_OK)
         rc = appendf(out,
                      "\"\n"
@@ -621,6 +629,35 @@ static int make_accounts(struct build *b)
     return TC_OK;
 }
 
+/* Creates a node folder that must not exist yet. */
+static int mkdir_new(struct build *b, const char *path)
+{
+    if (mkdir(path, 0755) == 0)
+        return TC_OK;
+    if (errno == EEXIST) {
+        snprintf(b->err, b->err_len, "%s exists already (it is left as it is)", path);
+        return TC_EEXIST;
+    }
+    snprintf(b->err, b->err_len, "cannot create directory %s: %s", path, strerror(errno));
+    return TC_EIO;
+}
+
+/* Generates the node key of n (host, index, ports set), creates its folder
+ * under host_dir and writes its conf/. */
+static int create_node(struct build *b, struct node_info *n, const char *host_dir)
+{
+    int rc;
+    if (ecdsa_keygen(n->seckey) != TC_OK || ecdsa_pubkey(n->seckey, n->id) != TC_OK) {
+        snprintf(b->err, b->err_len, "cannot generate a node key");
+        return TC_ECRYPTO;
+    }
+    if ((rc = make_path(n->dir, "node", b, "%s/node%u", host_dir, (unsigned)n->index)) != TC_OK ||
+        (rc = mkdir_new(b, n->dir)) != TC_OK)
+        return rc;
+    n->created = true;
+    return node_conf(b, n);
+}
+
 /* Assigns hosts, indexes, ports and keys; creates the node folders. */
 static int make_nodes(struct build *b)
 {
@@ -637,13 +674,7 @@ static int make_nodes(struct build *b)
             n->index = i;
             n->p2p_port = (uint16_t)(s->p2p_port + i);
             n->rpc_port = (uint16_t)(s->rpc_port + i);
-            if (ecdsa_keygen(n->seckey) != TC_OK || ecdsa_pubkey(n->seckey, n->id) != TC_OK) {
-                snprintf(b->err, b->err_len, "cannot generate a node key");
-                return TC_ECRYPTO;
-            }
-            if ((rc = make_path(n->dir, "node", b, "%s/node%u", path, (unsigned)i)) != TC_OK ||
-                (rc = cli_mkdir(n->dir, false, b->err, b->err_len)) != TC_OK ||
-                (rc = node_conf(b, n)) != TC_OK)
+            if ((rc = create_node(b, n, path)) != TC_OK)
                 return rc;
         }
     }
@@ -654,13 +685,19 @@ static int host_scripts(struct build *b)
 {
     char path[PATH_BYTES];
     struct bytes text;
+    uint32_t indexes[CHAIN_MAX_NODES];
     int rc = TC_OK;
     bytes_init(&text);
     for (size_t h = 0; rc == TC_OK && h < b->spec->host_count; h++) {
         static const char *const verbs[] = { "start", "stop" };
+        size_t count = 0;
+        for (size_t i = 0; i < b->node_count; i++) {
+            if (b->nodes[i].host == h)
+                indexes[count++] = b->nodes[i].index;
+        }
         for (size_t v = 0; rc == TC_OK && v < 2; v++) {
             bytes_clear(&text);
-            if ((rc = host_script(b, h, verbs[v], &text)) != TC_OK ||
+            if ((rc = host_script(indexes, count, verbs[v], &text)) != TC_OK ||
                 (rc = make_path(path, "script", b, "%s/%s/%s_all.sh", b->spec->out_dir,
                                 b->spec->hosts[h].ip, verbs[v])) != TC_OK)
                 break;
@@ -704,6 +741,410 @@ out_free:
         OPENSSL_cleanse(b.nodes, CHAIN_MAX_NODES * sizeof(*b.nodes));
     free(b.nodes);
     free(b.accounts);
+    bytes_free(&genesis);
+    bytes_free(&b.ca_pem);
+    X509_free(b.ca_cert);
+    EVP_PKEY_free(b.ca_key);
+    return rc;
+}
+
+/* ---- chain_expand -------------------------------------------------------- */
+
+static bool is_peer_host(const char *s, size_t len, bool bracketed)
+{
+    if (len == 0 || len >= CONFIG_MAX_HOST)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '.' || (bracketed ? c == ':' : (c == '-' || c == '_'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int parse_peer(const char *p, size_t len, struct net_endpoint *ep)
+{
+    const char *host = p, *colon;
+    size_t host_len;
+    bool bracketed = len > 0 && p[0] == '[';
+    uint64_t port = 0;
+    if (bracketed) {
+        const char *close = memchr(p, ']', len);
+        if (close == NULL || close + 1 >= p + len || close[1] != ':')
+            return TC_EINVAL;
+        host = p + 1;
+        host_len = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = memchr(p, ':', len);
+        if (colon == NULL)
+            return TC_EINVAL;
+        host_len = (size_t)(colon - p);
+    }
+    if (!is_peer_host(host, host_len, bracketed) ||
+        parse_uint(colon + 1, len - (size_t)(colon + 1 - p), 65535, &port) != TC_OK || port == 0)
+        return TC_EINVAL;
+    memcpy(ep->host, host, host_len);
+    ep->host[host_len] = '\0';
+    ep->port = (uint16_t)port;
+    return TC_OK;
+}
+
+int chain_parse_peers(const char *arg, struct chain_spec *spec, char *err, size_t err_len)
+{
+    spec->peer_count = 0;
+    const char *p = arg;
+    while (p != NULL) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (spec->peer_count == CONFIG_MAX_PEERS) {
+            snprintf(err, err_len, "--peers: more than %d peers", CONFIG_MAX_PEERS);
+            return TC_EINVAL;
+        }
+        if (parse_peer(p, len, &spec->peers[spec->peer_count]) != TC_OK) {
+            snprintf(err, err_len, "--peers: expected HOST:PORT[,HOST:PORT...], got \"%.*s\"",
+                     (int)len, p);
+            return TC_EINVAL;
+        }
+        spec->peer_count++;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return TC_OK;
+}
+
+static int check_expand_spec(struct build *b)
+{
+    const struct chain_spec *s = b->spec;
+    uint32_t total = 0;
+    if (s->host_count == 0) {
+        snprintf(b->err, b->err_len, "no hosts given (-l IP:COUNT)");
+        return TC_EINVAL;
+    }
+    if (s->out_dir[0] == '\0' || s->bin_path[0] == '\0' || s->genesis_path[0] == '\0') {
+        snprintf(b->err, b->err_len,
+                 "chain directory, genesis file and teechaind path are required");
+        return TC_EINVAL;
+    }
+    if (strpbrk(s->bin_path, "'\n") != NULL) {
+        snprintf(b->err, b->err_len, "teechaind path must not contain a quote or newline");
+        return TC_EINVAL;
+    }
+    if (s->peer_count == 0) {
+        snprintf(b->err, b->err_len,
+                 "--peers: give the P2P address of at least one running node of the chain");
+        return TC_EINVAL;
+    }
+    for (size_t h = 0; h < s->host_count; h++)
+        total += s->hosts[h].node_count;
+    if (s->peer_count + total - 1 > CONFIG_MAX_PEERS) {
+        snprintf(b->err, b->err_len, "a new node would have more than %d peers", CONFIG_MAX_PEERS);
+        return TC_EINVAL;
+    }
+    return TC_OK;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+/* Loads OUT/ca/ca.key and ca.crt into b and checks that they belong together. */
+static int load_ca(struct build *b)
+{
+    char key_path[PATH_BYTES], crt_path[PATH_BYTES];
+    int rc;
+    if ((rc = make_path(key_path, "ca.key", b, "%s/ca/ca.key", b->spec->out_dir)) != TC_OK ||
+        (rc = make_path(crt_path, "ca.crt", b, "%s/ca/ca.crt", b->spec->out_dir)) != TC_OK)
+        return rc;
+    if (access(key_path, F_OK) != 0 || access(crt_path, F_OK) != 0) {
+        snprintf(b->err, b->err_len,
+                 "%s has no chain CA (ca/ca.key and ca/ca.crt): give -o the folder that "
+                 "build-chain wrote",
+                 b->spec->out_dir);
+        return TC_ENOTFOUND;
+    }
+    if ((rc = node_cert_read_file(crt_path, &b->ca_cert, b->err, b->err_len)) != TC_OK)
+        return rc;
+    BIO *bio = BIO_new_file(key_path, "rb");
+    if (bio == NULL) {
+        snprintf(b->err, b->err_len, "cannot open %s", key_path);
+        return TC_EIO;
+    }
+    b->ca_key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    BIO_free(bio);
+    if (b->ca_key == NULL) {
+        snprintf(b->err, b->err_len, "%s: not an unencrypted PEM private key", key_path);
+        return TC_EINVAL;
+    }
+    if (X509_check_private_key(b->ca_cert, b->ca_key) != 1) {
+        snprintf(b->err, b->err_len, "%s does not match %s", key_path, crt_path);
+        return TC_ECRYPTO;
+    }
+    if (node_cert_pem(b->ca_cert, &b->ca_pem) != TC_OK) {
+        snprintf(b->err, b->err_len, "cannot encode the CA certificate");
+        return TC_ECRYPTO;
+    }
+    return TC_OK;
+}
+
+/* Reads the genesis file (bounded) into out and checks that it loads. */
+static int load_genesis(struct build *b, struct bytes *out)
+{
+    const char *path = b->spec->genesis_path;
+    struct node_config cfg;
+    char reason[512];
+    int rc = TC_OK;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(b->err, b->err_len, "--genesis %s: cannot open: %s", path, strerror(errno));
+        return TC_EIO;
+    }
+    uint8_t chunk[4096];
+    for (size_t n; (n = fread(chunk, 1, sizeof(chunk), f)) > 0;) {
+        if (out->len + n > CONFIG_MAX_FILE_BYTES) {
+            snprintf(b->err, b->err_len, "--genesis %s: larger than %u bytes", path,
+                     CONFIG_MAX_FILE_BYTES);
+            rc = TC_ETOOBIG;
+            goto out_close;
+        }
+        if (bytes_append(out, chunk, n) != TC_OK) {
+            snprintf(b->err, b->err_len, "out of memory");
+            rc = TC_ENOMEM;
+            goto out_close;
+        }
+    }
+    if (ferror(f) || (out->len > 0 && memchr(out->ptr, '\0', out->len) != NULL)) {
+        snprintf(b->err, b->err_len, "--genesis %s: cannot read, or contains NUL bytes", path);
+        rc = TC_EIO;
+        goto out_close;
+    }
+    if (bytes_push(out, '\0') != TC_OK) {
+        snprintf(b->err, b->err_len, "out of memory");
+        rc = TC_ENOMEM;
+        goto out_close;
+    }
+    out->len--; /* the NUL terminates the text for the parser; it is not copied */
+    node_config_defaults(&cfg);
+    rc = node_config_parse_text(&cfg, true, path, (const char *)out->ptr, reason, sizeof(reason));
+    node_config_free(&cfg);
+    if (rc != TC_OK)
+        snprintf(b->err, b->err_len, "--genesis: not a valid genesis: %s", reason);
+out_close:
+    fclose(f);
+    return rc;
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The N of every folder nodeN (N without leading zeros, at most 65535) in
+ * host_dir, sorted, into indexes (room for cap). A missing host_dir has none.
+ */
+static int scan_node_indexes(struct build *b, const char *host_dir, uint32_t *indexes, size_t cap,
+                             size_t *count)
+{
+    *count = 0;
+    DIR *d = opendir(host_dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return TC_OK;
+        snprintf(b->err, b->err_len, "cannot read %s: %s", host_dir, strerror(errno));
+        return TC_EIO;
+    }
+    int rc = TC_OK;
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        const char *digits = e->d_name + 4;
+        uint64_t v = 0;
+        char path[PATH_BYTES];
+        struct stat st;
+        if (strncmp(e->d_name, "node", 4) != 0 || (digits[0] == '0' && digits[1] != '\0') ||
+            parse_uint(digits, strlen(digits), 65535, &v) != TC_OK)
+            continue;
+        if ((rc = make_path(path, "node", b, "%s/%s", host_dir, e->d_name)) != TC_OK)
+            break;
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (*count == cap) {
+            snprintf(b->err, b->err_len, "%s: more than %zu node folders", host_dir, cap);
+            rc = TC_ETOOBIG;
+            break;
+        }
+        indexes[(*count)++] = (uint32_t)v;
+    }
+    closedir(d);
+    if (rc == TC_OK)
+        qsort(indexes, *count, sizeof(*indexes), compare_u32);
+    return rc;
+}
+
+/* Numbers the new nodes of every host after the node folders already there. */
+static int plan_new_nodes(struct build *b)
+{
+    const struct chain_spec *s = b->spec;
+    char host_dir[PATH_BYTES];
+    uint32_t indexes[CHAIN_MAX_NODES];
+    size_t count;
+    int rc;
+    for (size_t h = 0; h < s->host_count; h++) {
+        if ((rc = make_path(host_dir, "host", b, "%s/%s", s->out_dir, s->hosts[h].ip)) != TC_OK)
+            return rc;
+        /* A host with more than CHAIN_MAX_NODES nodes cannot be part of a chain. */
+        if ((rc = scan_node_indexes(b, host_dir, indexes, CHAIN_MAX_NODES, &count)) != TC_OK)
+            return rc;
+        uint32_t first = count > 0 ? indexes[count - 1] + 1 : 0;
+        uint32_t last = first + s->hosts[h].node_count - 1;
+        if ((uint32_t)s->p2p_port + last > 65535 || (uint32_t)s->rpc_port + last > 65535) {
+            snprintf(b->err, b->err_len, "ports of node%u on %s go beyond 65535", (unsigned)last,
+                     s->hosts[h].ip);
+            return TC_EINVAL;
+        }
+        for (uint32_t i = first; i <= last; i++) {
+            struct node_info *n = &b->nodes[b->node_count++];
+            n->host = h;
+            n->index = i;
+            n->p2p_port = (uint16_t)(s->p2p_port + i);
+            n->rpc_port = (uint16_t)(s->rpc_port + i);
+            for (size_t p = 0; p < s->peer_count; p++) {
+                if (s->peers[p].port == n->p2p_port &&
+                    strcmp(s->peers[p].host, s->hosts[h].ip) == 0) {
+                    snprintf(b->err, b->err_len,
+                             "--peers lists %s:%u, the address of the new node%u itself",
+                             s->hosts[h].ip, (unsigned)n->p2p_port, (unsigned)i);
+                    return TC_EINVAL;
+                }
+            }
+        }
+    }
+    return TC_OK;
+}
+
+static const char *const host_verbs[] = { "start", "stop" };
+
+/* OUT/<ip of host h>/<verb>_all.sh<suffix>. */
+static int host_script_path(struct build *b, size_t h, size_t verb, const char *suffix, char *out)
+{
+    return make_path(out, "script", b, "%s/%s/%s_all.sh%s", b->spec->out_dir, b->spec->hosts[h].ip,
+                     host_verbs[verb], suffix);
+}
+
+/*
+ * Replaces start_all.sh and stop_all.sh of every host by ones that run all
+ * of its nodeN folders. All replacements are written first, beside the
+ * scripts as *.new (O_EXCL), and renamed over them only when every one was
+ * written, so that a failure leaves the old scripts in place.
+ */
+static int expand_host_scripts(struct build *b)
+{
+    char host_dir[PATH_BYTES], path[PATH_BYTES], tmp[PATH_BYTES];
+    uint32_t indexes[CHAIN_MAX_NODES * 2];
+    size_t count, written = 0; /* *.new files written, in (host, verb) order */
+    struct bytes text;
+    int rc = TC_OK;
+    bytes_init(&text);
+    for (size_t h = 0; rc == TC_OK && h < b->spec->host_count; h++) {
+        if ((rc = make_path(host_dir, "host", b, "%s/%s", b->spec->out_dir,
+                            b->spec->hosts[h].ip)) != TC_OK ||
+            (rc = scan_node_indexes(b, host_dir, indexes, CHAIN_MAX_NODES * 2, &count)) != TC_OK)
+            break;
+        for (size_t v = 0; rc == TC_OK && v < 2; v++) {
+            bytes_clear(&text);
+            if ((rc = host_script(indexes, count, host_verbs[v], &text)) != TC_OK) {
+                snprintf(b->err, b->err_len, "out of memory");
+                break;
+            }
+            if ((rc = host_script_path(b, h, v, ".new", tmp)) != TC_OK ||
+                (rc = write_text(b, tmp, 0755, &text)) != TC_OK)
+                break;
+            written++;
+        }
+    }
+    bytes_free(&text);
+    for (size_t i = 0; i < written; i++) {
+        if (host_script_path(b, i / 2, i % 2, ".new", tmp) != TC_OK)
+            continue; /* the same path was made above */
+        if (rc != TC_OK) {
+            unlink(tmp);
+            continue;
+        }
+        if (host_script_path(b, i / 2, i % 2, "", path) != TC_OK || rename(tmp, path) != 0) {
+            snprintf(b->err, b->err_len, "cannot replace %s: %s", path, strerror(errno));
+            rc = TC_EIO;
+            unlink(tmp);
+        }
+    }
+    return rc;
+}
+
+static int create_new_nodes(struct build *b, const struct bytes *genesis)
+{
+    char host_dir[PATH_BYTES];
+    int rc;
+    for (size_t i = 0; i < b->node_count; i++) {
+        struct node_info *n = &b->nodes[i];
+        if ((rc = make_path(host_dir, "host", b, "%s/%s", b->spec->out_dir,
+                            b->spec->hosts[n->host].ip)) != TC_OK ||
+            (rc = cli_mkdir(host_dir, false, b->err, b->err_len)) != TC_OK ||
+            (rc = create_node(b, n, host_dir)) != TC_OK ||
+            (rc = node_files(b, n, genesis)) != TC_OK)
+            return rc;
+    }
+    return TC_OK;
+}
+
+int chain_expand(const struct chain_spec *spec, struct chain_expansion *added, char *err,
+                 size_t err_len)
+{
+    struct build b = { .spec = spec, .err = err, .err_len = err_len };
+    struct bytes genesis;
+    int rc = check_expand_spec(&b);
+    if (rc != TC_OK)
+        return rc;
+    bytes_init(&genesis);
+    bytes_init(&b.ca_pem);
+    b.nodes = calloc(CHAIN_MAX_NODES, sizeof(*b.nodes));
+    if (b.nodes == NULL) {
+        snprintf(err, err_len, "out of memory");
+        rc = TC_ENOMEM;
+        goto out_free;
+    }
+    if ((rc = load_ca(&b)) != TC_OK || (rc = load_genesis(&b, &genesis)) != TC_OK ||
+        (rc = plan_new_nodes(&b)) != TC_OK)
+        goto out_free;
+    if ((rc = create_new_nodes(&b, &genesis)) != TC_OK || (rc = expand_host_scripts(&b)) != TC_OK)
+        goto out_remove_nodes;
+    memset(added, 0, sizeof(*added));
+    for (size_t i = 0; i < b.node_count; i++) {
+        struct chain_new_node *o = &added->nodes[added->node_count++];
+        snprintf(o->ip, sizeof(o->ip), "%s", spec->hosts[b.nodes[i].host].ip);
+        o->index = b.nodes[i].index;
+        o->p2p_port = b.nodes[i].p2p_port;
+        o->rpc_port = b.nodes[i].rpc_port;
+        memcpy(o->id, b.nodes[i].id, 64);
+    }
+out_remove_nodes:
+    /* The reason of a failure is in err already; removal is best effort. */
+    for (size_t i = 0; rc != TC_OK && i < b.node_count; i++) {
+        char ignored[8];
+        struct build quiet = b;
+        quiet.err = ignored;
+        quiet.err_len = sizeof(ignored);
+        if (b.nodes[i].created)
+            remove_tree(&quiet, b.nodes[i].dir);
+    }
+out_free:
+    if (b.nodes != NULL)
+        OPENSSL_cleanse(b.nodes, CHAIN_MAX_NODES * sizeof(*b.nodes));
+    free(b.nodes);
     bytes_free(&genesis);
     bytes_free(&b.ca_pem);
     X509_free(b.ca_cert);

@@ -17,6 +17,7 @@
 #include "cli/abi.h"
 #include "cli/chain_builder.h"
 #include "cli/cli_contract.h"
+#include "cli/cli_node.h"
 #include "cli/cli_send.h"
 #include "cli/cli_util.h"
 #include "cli/rpc_client.h"
@@ -33,6 +34,9 @@ enum {
     OPT_STORAGE_SECURITY,
     OPT_BIN,
     OPT_FORCE,
+    OPT_EXPAND,
+    OPT_GENESIS,
+    OPT_PEERS,
     OPT_OUT,
     OPT_TO,
     OPT_VALUE,
@@ -90,8 +94,11 @@ static void reset_getopt(void)
 
 static const char usage_build_chain[] =
     "usage: teechain build-chain -l IP:COUNT[,IP:COUNT...] [-o DIR] [options]\n"
+    "       teechain build-chain --expand -o DIR -l IP:COUNT --genesis FILE\n"
+    "                            --peers HOST:PORT,... [-p P2P,RPC] [--bin PATH]\n"
     "\n"
-    "Writes the keys, certificates, configuration and scripts of a new chain.\n"
+    "Writes the keys, certificates, configuration and scripts of a new chain;\n"
+    "with --expand, the folders of new nodes for the existing chain in DIR.\n"
     "\n"
     "  -l, --hosts IP:COUNT,...   nodes per host (IPv4), e.g. 127.0.0.1:4\n"
     "  -o, --output DIR           output directory (default: nodes)\n"
@@ -102,6 +109,9 @@ static const char usage_build_chain[] =
     "      --storage-security     write conf/storage.key per node and enable it\n"
     "      --bin PATH             teechaind used by start.sh (default: beside teechain)\n"
     "      --force                replace a chain previously written in DIR\n"
+    "      --expand               add nodes to the chain in DIR (its CA signs them)\n"
+    "      --genesis FILE         with --expand: the chain's config.genesis (copied as is)\n"
+    "      --peers HOST:PORT,...  with --expand: P2P addresses of running nodes\n"
     "  -h, --help                 this text\n";
 
 /* The teechaind that sits beside the running teechain binary. */
@@ -131,6 +141,38 @@ static int absolute_path(const char *in, char *out, size_t out_len)
     return (size_t)snprintf(out, out_len, "%s/%s", cwd, in) < out_len ? TC_OK : TC_ERANGE;
 }
 
+/* build-chain --expand: writes the new nodes and prints their node IDs. */
+static int expand_chain(const char *cmd, struct chain_spec *spec)
+{
+    char err[1024], id_hex[129];
+    if (spec->genesis_path[0] == '\0')
+        return usage_error(cmd, "%s", "--expand needs --genesis FILE (the chain's config.genesis)");
+    if (spec->peer_count == 0)
+        return usage_error(cmd, "%s", "--expand needs --peers HOST:PORT,... (running nodes)");
+    struct chain_expansion *added = malloc(sizeof(*added));
+    if (added == NULL) {
+        fprintf(stderr, "teechain %s: out of memory\n", cmd);
+        return 1;
+    }
+    if (chain_expand(spec, added, err, sizeof(err)) != TC_OK) {
+        fprintf(stderr, "teechain %s: %s\n", cmd, err);
+        free(added);
+        return 1;
+    }
+    printf("added %zu node(s) to the chain in %s:\n", added->node_count, spec->out_dir);
+    for (size_t i = 0; i < added->node_count; i++) {
+        const struct chain_new_node *n = &added->nodes[i];
+        hex_encode(n->id, 64, id_hex);
+        printf("  %s/%s/node%u  p2p %u  rpc %u\n    node id %s\n", spec->out_dir, n->ip,
+               (unsigned)n->index, (unsigned)n->p2p_port, (unsigned)n->rpc_port, id_hex);
+    }
+    printf("next: on a running node, teechain node add NODEID for each new node; then start\n"
+           "it (nodeN/start.sh, or start_all.sh of its host); once it has caught up,\n"
+           "teechain node promote NODEID makes it a sealer.\n");
+    free(added);
+    return 0;
+}
+
 static int run_build_chain(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -143,13 +185,16 @@ static int run_build_chain(int argc, char **argv)
         { "storage-security", no_argument, NULL, OPT_STORAGE_SECURITY },
         { "bin", required_argument, NULL, OPT_BIN },
         { "force", no_argument, NULL, OPT_FORCE },
+        { "expand", no_argument, NULL, OPT_EXPAND },
+        { "genesis", required_argument, NULL, OPT_GENESIS },
+        { "peers", required_argument, NULL, OPT_PEERS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct chain_spec spec;
     char err[1024];
-    const char *out = "nodes", *bin = NULL;
-    bool have_hosts = false;
+    const char *out = "nodes", *bin = NULL, *new_chain_opt = NULL, *expand_opt = NULL;
+    bool have_hosts = false, expand = false;
     uint64_t v = 0;
     chain_spec_defaults(&spec);
     reset_getopt();
@@ -168,6 +213,7 @@ static int run_build_chain(int argc, char **argv)
                 return usage_error(argv[0], "%s", err);
             break;
         case OPT_CONSENSUS:
+            new_chain_opt = "--consensus";
             if (strcmp(optarg, "raft") == 0)
                 spec.consensus = CONSENSUS_RAFT;
             else if (strcmp(optarg, "pbft") == 0)
@@ -176,11 +222,13 @@ static int run_build_chain(int argc, char **argv)
                 return usage_error(argv[0], "--consensus: expected raft or pbft, got %s", optarg);
             break;
         case OPT_ACCOUNTS:
+            new_chain_opt = "--accounts";
             if (cli_parse_u64(optarg, &v) != TC_OK || v > CHAIN_MAX_ACCOUNTS)
                 return usage_error(argv[0], "--accounts: expected 0..10000, got %s", optarg);
             spec.account_count = (uint32_t)v;
             break;
         case OPT_CHAIN_ID:
+            new_chain_opt = "--chain-id";
             if (cli_parse_u64(optarg, &spec.chain_id) != TC_OK)
                 return usage_error(argv[0], "--chain-id: expected an integer, got %s", optarg);
             break;
@@ -191,7 +239,22 @@ static int run_build_chain(int argc, char **argv)
             bin = optarg;
             break;
         case OPT_FORCE:
+            new_chain_opt = "--force";
             spec.force = true;
+            break;
+        case OPT_EXPAND:
+            expand = true;
+            break;
+        case OPT_GENESIS:
+            expand_opt = "--genesis";
+            if ((size_t)snprintf(spec.genesis_path, sizeof(spec.genesis_path), "%s", optarg) >=
+                sizeof(spec.genesis_path))
+                return usage_error(argv[0], "%s", "--genesis: path too long");
+            break;
+        case OPT_PEERS:
+            expand_opt = "--peers";
+            if (chain_parse_peers(optarg, &spec, err, sizeof(err)) != TC_OK)
+                return usage_error(argv[0], "%s", err);
             break;
         case 'h':
             return print_usage(argv[0]);
@@ -209,6 +272,13 @@ static int run_build_chain(int argc, char **argv)
                          : default_bin_path(spec.bin_path, sizeof(spec.bin_path));
     if (rc != TC_OK)
         return usage_error(argv[0], "%s", "cannot determine the path of teechaind (use --bin)");
+    if (expand && new_chain_opt != NULL)
+        return usage_error(argv[0], "%s cannot be used with --expand (the genesis holds the chain)",
+                           new_chain_opt);
+    if (!expand && expand_opt != NULL)
+        return usage_error(argv[0], "%s needs --expand", expand_opt);
+    if (expand)
+        return expand_chain(argv[0], &spec);
     if (chain_build(&spec, err, sizeof(err)) != TC_OK) {
         fprintf(stderr, "teechain build-chain: %s\n", err);
         return 1;
@@ -1379,6 +1449,8 @@ const struct cli_command cli_commands[] = {
       run_status },
     { "bench", "load generator: pre-signed transfers, committed TPS, latency percentiles",
       bench_usage, bench_command_run },
+    { "node", "node add|promote|remove|list: change or show the consensus membership",
+      cli_node_usage, cli_node_run },
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

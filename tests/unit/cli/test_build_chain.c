@@ -1,7 +1,8 @@
 /*
  * test_build_chain.c - `teechain build-chain`: the layout, file modes, ports,
  * configuration that node_config_load accepts, node IDs, certificates and
- * development accounts, for one node, four nodes and two hosts.
+ * development accounts, for one node, four nodes and two hosts; and
+ * build-chain --expand, which adds nodes to a chain built here.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -461,6 +462,358 @@ static void test_command_line_usage_errors(void **state)
     assert_int_not_equal(access(dir, F_OK), 0);
 }
 
+/* ---- build-chain --expand ----------------------------------------------- */
+
+/* A spec that adds `hosts` to the chain in dir, with its node0's genesis. */
+static void expand_spec(struct chain_spec *spec, const char *dir, const char *hosts,
+                        const char *peers)
+{
+    char err[512] = "";
+    chain_spec_defaults(spec);
+    assert_int_equal(chain_parse_hosts(hosts, spec, err, sizeof(err)), TC_OK);
+    if (chain_parse_peers(peers, spec, err, sizeof(err)) != TC_OK)
+        fail_msg("chain_parse_peers: %s", err);
+    snprintf(spec->out_dir, sizeof(spec->out_dir), "%s", dir);
+    snprintf(spec->bin_path, sizeof(spec->bin_path), "/usr/local/bin/teechaind");
+    snprintf(spec->genesis_path, sizeof(spec->genesis_path), "%s/127.0.0.1/node0/config.genesis",
+             dir);
+}
+
+static void expect_same_bytes(const char *a, const char *b)
+{
+    size_t len_a = 0, len_b = 0;
+    char *text_a = slurp(a, &len_a);
+    char *text_b = slurp(b, &len_b);
+    if (len_a != len_b || memcmp(text_a, text_b, len_a) != 0)
+        fail_msg("%s and %s differ", a, b);
+    free(text_a);
+    free(text_b);
+}
+
+static bool genesis_lists(const struct genesis_config *g, const uint8_t id[64])
+{
+    for (size_t i = 0; i < g->sealer_count; i++) {
+        if (memcmp(g->sealers[i].id, id, 64) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < g->observer_count; i++) {
+        if (memcmp(g->observers[i].id, id, 64) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_expand_writes_a_node_signed_by_the_existing_ca(void **state)
+{
+    (void)state;
+    char dir[128], node_dir[256], ca_path[256], path[512], gen[512], err[512];
+    struct chain_spec spec;
+    struct chain_expansion *added = malloc(sizeof(*added));
+    struct node_config cfg;
+    assert_non_null(added);
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300,127.0.0.1:30301");
+    if (chain_expand(&spec, added, err, sizeof(err)) != TC_OK)
+        fail_msg("chain_expand: %s", err);
+    assert_int_equal(added->node_count, 1);
+    assert_string_equal(added->nodes[0].ip, "127.0.0.1");
+    assert_int_equal(added->nodes[0].index, 2);
+    assert_int_equal(added->nodes[0].p2p_port, 30302);
+    assert_int_equal(added->nodes[0].rpc_port, 20202);
+
+    snprintf(node_dir, sizeof(node_dir), "%s/127.0.0.1/node2", dir);
+    snprintf(ca_path, sizeof(ca_path), "%s/ca/ca.crt", dir);
+    check_node_files(node_dir, false);
+    /* Keys of its own, a certificate from the chain's CA bound to its ID. */
+    check_node_identity(node_dir, ca_path, added->nodes[0].id);
+    snprintf(path, sizeof(path), "%s/conf/ca.crt", node_dir);
+    expect_same_bytes(path, ca_path);
+    /* The genesis is the chain's, byte for byte, and does not list it. */
+    snprintf(gen, sizeof(gen), "%s/config.genesis", node_dir);
+    expect_same_bytes(gen, spec.genesis_path);
+    snprintf(path, sizeof(path), "%s/config.ini", node_dir);
+    if (node_config_load(&cfg, path, gen, err, sizeof(err)) != TC_OK)
+        fail_msg("node_config_load: %s", err);
+    assert_int_equal(cfg.genesis.sealer_count, 2);
+    assert_false(genesis_lists(&cfg.genesis, added->nodes[0].id));
+    assert_int_equal(cfg.local.p2p_listen.port, 30302);
+    assert_int_equal(cfg.local.rpc_listen.port, 20202);
+    assert_int_equal(cfg.local.peer_count, 2);
+    assert_true(has_peer(&cfg.local, "127.0.0.1", 30300));
+    assert_true(has_peer(&cfg.local, "127.0.0.1", 30301));
+    node_config_free(&cfg);
+    /* The host's scripts now run the new node too. */
+    snprintf(path, sizeof(path), "%s/127.0.0.1/start_all.sh", dir);
+    expect_mode(path, 0755);
+    char *text = slurp(path, NULL);
+    assert_non_null(strstr(text, "nodes=\"node0 node1 node2\""));
+    assert_non_null(strstr(text, "/start.sh\""));
+    free(text);
+    snprintf(path, sizeof(path), "%s/127.0.0.1/stop_all.sh", dir);
+    text = slurp(path, NULL);
+    assert_non_null(strstr(text, "nodes=\"node0 node1 node2\""));
+    assert_non_null(strstr(text, "/stop.sh\""));
+    free(text);
+    snprintf(path, sizeof(path), "%s/127.0.0.1/start_all.sh.new", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    free(added);
+}
+
+static void test_expand_numbering_continues_and_new_nodes_peer_each_other(void **state)
+{
+    (void)state;
+    char dir[128], ini[512], gen[512], err[512];
+    struct chain_spec spec;
+    struct chain_expansion *added = malloc(sizeof(*added));
+    struct node_config cfg;
+    assert_non_null(added);
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    expand_spec(&spec, dir, "127.0.0.1:2,127.0.0.2:1", "127.0.0.1:30300");
+    if (chain_expand(&spec, added, err, sizeof(err)) != TC_OK)
+        fail_msg("chain_expand: %s", err);
+    assert_int_equal(added->node_count, 3);
+    assert_int_equal(added->nodes[0].index, 2);
+    assert_int_equal(added->nodes[1].index, 3);
+    /* A host new to the chain starts at node0. */
+    assert_string_equal(added->nodes[2].ip, "127.0.0.2");
+    assert_int_equal(added->nodes[2].index, 0);
+    assert_int_equal(added->nodes[2].p2p_port, 30300);
+    assert_memory_not_equal(added->nodes[0].id, added->nodes[1].id, 64);
+    snprintf(ini, sizeof(ini), "%s/127.0.0.1/node3/config.ini", dir);
+    snprintf(gen, sizeof(gen), "%s/127.0.0.1/node3/config.genesis", dir);
+    if (node_config_load(&cfg, ini, gen, err, sizeof(err)) != TC_OK)
+        fail_msg("node_config_load: %s", err);
+    assert_int_equal(cfg.local.peer_count, 3);
+    assert_true(has_peer(&cfg.local, "127.0.0.1", 30300));
+    assert_true(has_peer(&cfg.local, "127.0.0.1", 30302));
+    assert_true(has_peer(&cfg.local, "127.0.0.2", 30300));
+    assert_false(has_peer(&cfg.local, "127.0.0.1", 30303));
+    node_config_free(&cfg);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/127.0.0.2/start_all.sh", dir);
+    char *text = slurp(path, NULL);
+    assert_non_null(strstr(text, "nodes=\"node0\""));
+    free(text);
+
+    /* A second expansion goes on after node3, past a gap in the numbers. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "mv '%s/127.0.0.1/node3' '%s/127.0.0.1/node7'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    if (chain_expand(&spec, added, err, sizeof(err)) != TC_OK)
+        fail_msg("chain_expand: %s", err);
+    assert_int_equal(added->node_count, 1);
+    assert_int_equal(added->nodes[0].index, 8);
+    assert_int_equal(added->nodes[0].p2p_port, 30308);
+    snprintf(path, sizeof(path), "%s/127.0.0.1/start_all.sh", dir);
+    text = slurp(path, NULL);
+    assert_non_null(strstr(text, "nodes=\"node0 node1 node2 node7 node8\""));
+    free(text);
+    free(added);
+}
+
+/* Expects chain_expand to fail with rc and to leave the host folder as it was. */
+static void expect_expand_refused(const struct chain_spec *spec, int rc, const char *host_dir)
+{
+    char err[512] = "", before[1024], path[1024];
+    struct chain_expansion *added = malloc(sizeof(*added));
+    assert_non_null(added);
+    snprintf(path, sizeof(path), "%s/start_all.sh", host_dir);
+    size_t len = 0;
+    char *script = access(path, F_OK) == 0 ? slurp(path, &len) : NULL;
+    assert_int_equal(chain_expand(spec, added, err, sizeof(err)), rc);
+    assert_true(err[0] != '\0');
+    print_message("refused as expected: %s\n", err);
+    if (script != NULL) {
+        size_t after_len = 0;
+        char *after = slurp(path, &after_len);
+        assert_int_equal(after_len, len);
+        assert_memory_equal(after, script, len);
+        free(after);
+        free(script);
+    }
+    snprintf(before, sizeof(before), "%s/node2/conf", host_dir);
+    assert_int_not_equal(access(before, F_OK), 0);
+    free(added);
+}
+
+static void test_expand_refuses_a_folder_without_ca(void **state)
+{
+    (void)state;
+    char dir[128], other[128], host_dir[256];
+    struct chain_spec spec;
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    fresh_dir(other, sizeof(other));
+    assert_int_equal(mkdir(other, 0755), 0);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    snprintf(spec.out_dir, sizeof(spec.out_dir), "%s", other);
+    snprintf(host_dir, sizeof(host_dir), "%s/127.0.0.1", other);
+    expect_expand_refused(&spec, TC_ENOTFOUND, host_dir);
+    assert_int_not_equal(access(host_dir, F_OK), 0);
+    /* A CA certificate without its key is no CA either. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ca/ca.key", dir);
+    assert_int_equal(unlink(path), 0);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    snprintf(host_dir, sizeof(host_dir), "%s/127.0.0.1", dir);
+    expect_expand_refused(&spec, TC_ENOTFOUND, host_dir);
+}
+
+static void test_expand_refuses_a_genesis_that_does_not_load(void **state)
+{
+    (void)state;
+    char dir[128], host_dir[256], bad[512];
+    struct chain_spec spec;
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    snprintf(host_dir, sizeof(host_dir), "%s/127.0.0.1", dir);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    /* A config.ini is not a genesis. */
+    snprintf(spec.genesis_path, sizeof(spec.genesis_path), "%s/node0/config.ini", host_dir);
+    expect_expand_refused(&spec, TC_EINVAL, host_dir);
+    /* Nor is a genesis with a broken sealer entry. */
+    snprintf(bad, sizeof(bad), "%s/bad.genesis", dir);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("[chain]\nchain_id = 20200\n[consensus]\nconsensus_type = raft\nnode.0 = 12zz\n", f);
+    fclose(f);
+    snprintf(spec.genesis_path, sizeof(spec.genesis_path), "%s", bad);
+    expect_expand_refused(&spec, TC_EINVAL, host_dir);
+    snprintf(spec.genesis_path, sizeof(spec.genesis_path), "%s/missing.genesis", dir);
+    expect_expand_refused(&spec, TC_EIO, host_dir);
+}
+
+static void test_expand_refuses_an_existing_target_and_removes_its_work(void **state)
+{
+    (void)state;
+    char dir[128], host_dir[256], path[512];
+    struct chain_spec spec;
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    snprintf(host_dir, sizeof(host_dir), "%s/127.0.0.1", dir);
+    /* node2 exists (as a file, so it is not counted as a node folder). */
+    snprintf(path, sizeof(path), "%s/node2", host_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    expect_expand_refused(&spec, TC_EEXIST, host_dir);
+    char *text = slurp(path, NULL);
+    assert_string_equal(text, "keep");
+    free(text);
+    assert_int_equal(unlink(path), 0);
+    /* A failure after some nodes were written removes them again: node3's
+     * folder is in the way of the second new node. */
+    expand_spec(&spec, dir, "127.0.0.1:2", "127.0.0.1:30300");
+    snprintf(path, sizeof(path), "%s/node3", host_dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    expect_expand_refused(&spec, TC_EEXIST, host_dir);
+    snprintf(path, sizeof(path), "%s/node2", host_dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/node3", host_dir);
+    assert_int_equal(unlink(path), 0);
+    /* A script that cannot be replaced leaves both scripts as they were,
+     * and no new node behind. */
+    snprintf(path, sizeof(path), "%s/stop_all.sh.new", host_dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    expect_expand_refused(&spec, TC_EEXIST, host_dir);
+    snprintf(path, sizeof(path), "%s/start_all.sh.new", host_dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/node2", host_dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/stop_all.sh", host_dir);
+    char *stop = slurp(path, NULL);
+    assert_non_null(strstr(stop, "nodes=\"node0 node1\""));
+    free(stop);
+}
+
+static void test_expand_rejects_bad_peers_and_ports(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "127.0.0.1",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "host name:1",
+        "127.0.0.1:30300,",
+        "[::1]30300",
+        "a:b",
+    };
+    char dir[128], host_dir[256], err[512];
+    struct chain_spec spec;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        chain_spec_defaults(&spec);
+        err[0] = '\0';
+        if (chain_parse_peers(bad[i], &spec, err, sizeof(err)) != TC_EINVAL)
+            fail_msg("accepted --peers \"%s\"", bad[i]);
+        assert_true(err[0] != '\0');
+    }
+    chain_spec_defaults(&spec);
+    assert_int_equal(chain_parse_peers("node-a.example:30300,[::1]:30301", &spec, err, sizeof(err)),
+                     TC_OK);
+    assert_int_equal(spec.peer_count, 2);
+    assert_string_equal(spec.peers[0].host, "node-a.example");
+    assert_string_equal(spec.peers[1].host, "::1");
+    assert_int_equal(spec.peers[1].port, 30301);
+
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    snprintf(host_dir, sizeof(host_dir), "%s/127.0.0.1", dir);
+    /* The new node's own address is not a peer. */
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300,127.0.0.1:30302");
+    expect_expand_refused(&spec, TC_EINVAL, host_dir);
+    /* No peers at all: the node could reach nobody. */
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    spec.peer_count = 0;
+    expect_expand_refused(&spec, TC_EINVAL, host_dir);
+    expand_spec(&spec, dir, "127.0.0.1:1", "127.0.0.1:30300");
+    assert_int_equal(chain_parse_ports("65534,20200", &spec, err, sizeof(err)), TC_OK);
+    expect_expand_refused(&spec, TC_EINVAL, host_dir);
+}
+
+static void test_expand_command_line(void **state)
+{
+    (void)state;
+    char dir[128], gen[512], peers[] = "127.0.0.1:30300,127.0.0.1:30301";
+    fresh_dir(dir, sizeof(dir));
+    build(dir, "127.0.0.1:2", 1, false);
+    snprintf(gen, sizeof(gen), "%s/127.0.0.1/node0/config.genesis", dir);
+    char *no_genesis[] = { "teechain", "build-chain", "--expand", "-o",  dir,
+                           "-l",       "127.0.0.1:1", "--peers",  peers, NULL };
+    assert_int_equal(cli_main(9, no_genesis), 2);
+    char *no_peers[] = { "teechain", "build-chain", "--expand",  "-o", dir,
+                         "-l",       "127.0.0.1:1", "--genesis", gen,  NULL };
+    assert_int_equal(cli_main(9, no_peers), 2);
+    char *chain_option[] = { "teechain", "build-chain", "--expand",  "-o", dir,
+                             "-l",       "127.0.0.1:1", "--genesis", gen,  "--peers",
+                             peers,      "--chain-id",  "7",         NULL };
+    assert_int_equal(cli_main(13, chain_option), 2);
+    char *without_expand[] = { "teechain",    "build-chain", "-o",  dir, "-l",
+                               "127.0.0.1:1", "--peers",     peers, NULL };
+    assert_int_equal(cli_main(8, without_expand), 2);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/127.0.0.1/node2", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    char *ok[] = { "teechain", "build-chain", "--expand",          "-o", dir,
+                   "-l",       "127.0.0.1:1", "--genesis",         gen,  "--peers",
+                   peers,      "--bin",       "/opt/tc/teechaind", NULL };
+    assert_int_equal(cli_main(13, ok), 0);
+    snprintf(path, sizeof(path), "%s/127.0.0.1/node2/start.sh", dir);
+    char *text = slurp(path, NULL);
+    assert_non_null(strstr(text, "bin='/opt/tc/teechaind'"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +826,13 @@ int main(void)
         cmocka_unit_test(test_ports_beyond_65535_are_rejected),
         cmocka_unit_test(test_command_line_options_reach_the_files),
         cmocka_unit_test(test_command_line_usage_errors),
+        cmocka_unit_test(test_expand_writes_a_node_signed_by_the_existing_ca),
+        cmocka_unit_test(test_expand_numbering_continues_and_new_nodes_peer_each_other),
+        cmocka_unit_test(test_expand_refuses_a_folder_without_ca),
+        cmocka_unit_test(test_expand_refuses_a_genesis_that_does_not_load),
+        cmocka_unit_test(test_expand_refuses_an_existing_target_and_removes_its_work),
+        cmocka_unit_test(test_expand_rejects_bad_peers_and_ports),
+        cmocka_unit_test(test_expand_command_line),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
 }
