@@ -16,6 +16,7 @@
 #include "base/mem.h"
 #include "chain/entry.h"
 #include "chain/tx.h"
+#include "crypto/ecdsa.h"
 #include "consensus/raft/raft_codec.h"
 #include "crypto/random.h"
 #include "node/node_internal.h"
@@ -90,16 +91,86 @@ static bool chain_block_hash(void *ctx, uint64_t number, uint8_t hash[32])
     return ledger_state_block_hash(n->ledger, number, hash);
 }
 
+static void members_derive(struct node *n);
+static void members_refresh(struct node *n);
+
+static bool same_conf(const struct raft_membership *a, const struct raft_membership *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (a->members[i].id != b->members[i].id || a->members[i].role != b->members[i].role)
+            return false;
+    return true;
+}
+
 /* ---- persistence and application ------------------------------------------ */
+
+/*
+ * The hard state's extra blob records the log's compaction point: its Raft
+ * index and term and the configuration in force there, so that a restart can
+ * boot from a compacted log. Layout: index u64 LE, term u64 LE, membership
+ * (raft_codec.h).
+ */
+static void save_hard_state(struct node *n)
+{
+    int rc = logstore_save_hard_state(n->log, n->hs_term, n->hs_vote, n->hs_extra,
+                                      n->hs_extra_len);
+    if (rc != TC_OK)
+        log_fatal(MOD, "cannot save the Raft hard state: %s", tc_strerror(rc));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Records (durably) the compaction point the log is about to move to. */
+static void save_boundary(struct node *n, uint64_t index, uint64_t term,
+                          const struct raft_membership *m)
+{
+    size_t len = 0;
+    if (raft_membership_encode(m, n->hs_extra + 16, sizeof(n->hs_extra) - 16, &len) != TC_OK)
+        log_fatal(MOD, "cannot encode the Raft configuration at entry %" PRIu64, index);
+    put_le64(n->hs_extra, index);
+    put_le64(n->hs_extra + 8, term);
+    n->hs_extra_len = 16 + len;
+    save_hard_state(n);
+}
+
+static int load_boundary(const struct node *n, uint64_t *index, uint64_t *term,
+                         struct raft_membership *m)
+{
+    if (n->hs_extra_len < 16)
+        return TC_ENOTFOUND;
+    *index = get_le64(n->hs_extra);
+    *term = get_le64(n->hs_extra + 8);
+    return raft_membership_decode(n->hs_extra + 16, n->hs_extra_len - 16, m);
+}
 
 static void persist_update(struct node *n, const struct raft_update *u)
 {
     int rc;
-    if (u->hard_state_changed &&
-        (rc = logstore_save_hard_state(n->log, u->hard_state.term, u->hard_state.vote, NULL, 0)))
-        log_fatal(MOD, "cannot save the Raft hard state: %s", tc_strerror(rc));
-    if (u->log_reset && (rc = logstore_reset_to_snapshot(n->log, u->reset.index, u->reset.term)))
-        log_fatal(MOD, "cannot reset the Raft log to a snapshot: %s", tc_strerror(rc));
+    if (u->hard_state_changed) {
+        n->hs_term = u->hard_state.term;
+        n->hs_vote = u->hard_state.vote;
+        save_hard_state(n);
+    }
+    if (u->log_reset) {
+        /* The record first: a crash before the reset is finished at boot. */
+        save_boundary(n, u->reset.index, u->reset.term, &u->reset.membership);
+        if ((rc = logstore_reset_to_snapshot(n->log, u->reset.index, u->reset.term)))
+            log_fatal(MOD, "cannot reset the Raft log to a snapshot: %s", tc_strerror(rc));
+    }
     if (u->entry_count == 0)
         return;
     if (u->entries[0].index <= logstore_last_index(n->log) &&
@@ -242,6 +313,7 @@ static void apply_entry(struct node *n, const struct raft_entry *e)
 {
     if (e->type == RAFT_ENTRY_BLOCK) {
         apply_block(n, e);
+        members_refresh(n);
         return;
     }
     int rc = ledger_note_applied(n->ledger, e->index, e->term);
@@ -307,9 +379,13 @@ static void maybe_compact(struct node *n)
     if (applied < first + 2 * tail)
         return;
     uint64_t upto = applied - tail;
-    int rc = logstore_compact(n->log, upto + 1);
-    if (rc == TC_OK)
-        rc = raft_compact(n->raft, upto);
+    int rc = raft_compact(n->raft, upto);
+    if (rc == TC_OK) {
+        /* The record first: a crash before the log is compacted is finished
+         * at boot. */
+        save_boundary(n, upto, raft_term_at(n->raft, upto), raft_base_membership(n->raft));
+        rc = logstore_compact(n->log, upto + 1);
+    }
     if (rc != TC_OK)
         LOG_W(MOD, "cannot compact the Raft log up to %" PRIu64 ": %s", upto, tc_strerror(rc));
 }
@@ -381,6 +457,11 @@ static void process(struct node *n, int rc, const char *event)
     }
     if (sent)
         node_loop_wake(n);
+    const struct raft_membership *conf = raft_membership(n->raft);
+    if (!same_conf(conf, &n->last_conf)) {
+        n->last_conf = *conf;
+        members_derive(n);
+    }
     bool leader = raft_is_leader(n->raft);
     uint64_t leader_id = raft_leader(n->raft);
     uint64_t old_leader = atomic_exchange(&n->leader_hint, leader_id);
@@ -397,6 +478,126 @@ static void process(struct node *n, int rc, const char *event)
     }
     maybe_compact(n);
     publish_status(n);
+}
+
+/* ---- membership ------------------------------------------------------------ */
+
+/*
+ * Recomputes, from the committed membership (the consensus system contract)
+ * and the Raft configuration, the addresses whose seal a block may carry and
+ * the nodes P2P admits. A voter of the Raft configuration may lead (and seal)
+ * before a removal in the contract reaches Raft, so both sets count.
+ */
+static void members_derive(struct node *n)
+{
+    const struct raft_membership *conf = raft_membership(n->raft);
+    size_t allowed[NODE_MAX_KNOWN];
+    size_t allowed_count = 0;
+    n->sealer_count = 0;
+    for (size_t i = 0; i < n->members.count; i++) {
+        const struct consensus_member *m = &n->members.members[i];
+        int k = node_member_add(n, m->id);
+        if (k >= 0 && allowed_count < NODE_MAX_KNOWN)
+            allowed[allowed_count++] = (size_t)k;
+        if (m->role == CONSENSUS_SEALER && n->sealer_count < NODE_MAX_KNOWN)
+            eth_address_from_pubkey(m->id, n->sealer_addresses[n->sealer_count++]);
+    }
+    for (uint32_t i = 0; i < conf->count; i++) {
+        uint8_t id[64];
+        if (!node_member_id(n, conf->members[i].id, id))
+            continue;
+        int k = node_member_add(n, id);
+        bool present = false;
+        for (size_t j = 0; j < allowed_count; j++)
+            present = present || allowed[j] == (size_t)k;
+        if (k >= 0 && !present && allowed_count < NODE_MAX_KNOWN)
+            allowed[allowed_count++] = (size_t)k;
+        if (conf->members[i].role == RAFT_VOTER && n->sealer_count < NODE_MAX_KNOWN)
+            eth_address_from_pubkey(id, n->sealer_addresses[n->sealer_count++]);
+    }
+    node_set_allowed(n, allowed, allowed_count);
+}
+
+/* Reloads the committed membership after a block; logs and re-derives the
+ * sets when it changed. */
+static void members_refresh(struct node *n)
+{
+    struct consensus_members m;
+    struct state_reader r = ledger_state_reader(n->ledger);
+    int rc = syscontract_members_load(&r, &n->cfg->genesis, &m);
+    if (rc != TC_OK) {
+        LOG_E(MOD, "cannot read the consensus membership: %s", tc_strerror(rc));
+        return;
+    }
+    bool same = m.count == n->members.count;
+    for (size_t i = 0; same && i < m.count; i++)
+        same = memcmp(&m.members[i], &n->members.members[i], sizeof(m.members[i])) == 0;
+    if (same)
+        return;
+    size_t sealers = 0;
+    for (size_t i = 0; i < m.count; i++)
+        sealers += m.members[i].role == CONSENSUS_SEALER;
+    if (n->members.count)
+        LOG_I(MOD, "consensus membership changed: %zu sealer(s), %zu observer(s)", sealers,
+              m.count - sealers);
+    n->members = m;
+    members_derive(n);
+}
+
+/*
+ * Leader: moves the Raft configuration one step towards the committed
+ * membership (sealers are voters, observers learners). New members join as
+ * learners; a learner is promoted once it has caught up to the commit index
+ * (a voter with an empty log would count toward the quorum at once); members
+ * no longer in the membership are removed, and a sealer turned observer is
+ * removed, then added back as a learner. One change at a time, as Raft
+ * requires: TC_EAGAIN while one is pending, retried on the next turn.
+ */
+static void members_converge(struct node *n)
+{
+    if (!raft_is_leader(n->raft))
+        return;
+    const struct raft_membership *conf = raft_membership(n->raft);
+    enum raft_change change = 0;
+    uint64_t who = 0;
+    for (size_t i = 0; i < n->members.count && !change; i++) {
+        const struct consensus_member *m = &n->members.members[i];
+        uint64_t id = node_raft_id(m->id);
+        const struct raft_member *c = NULL;
+        for (uint32_t j = 0; j < conf->count; j++)
+            if (conf->members[j].id == id)
+                c = &conf->members[j];
+        if (!c) {
+            change = RAFT_ADD_LEARNER;
+            who = id;
+        } else if (m->role == CONSENSUS_SEALER && c->role == RAFT_LEARNER &&
+                   raft_match_index(n->raft, id) >= raft_commit_index(n->raft)) {
+            change = RAFT_PROMOTE;
+            who = id;
+        } else if (m->role == CONSENSUS_OBSERVER && c->role == RAFT_VOTER) {
+            change = RAFT_REMOVE;
+            who = id;
+        }
+    }
+    for (uint32_t j = 0; j < conf->count && !change; j++) {
+        bool kept = false;
+        for (size_t i = 0; i < n->members.count && !kept; i++)
+            kept = node_raft_id(n->members.members[i].id) == conf->members[j].id;
+        if (!kept) {
+            change = RAFT_REMOVE;
+            who = conf->members[j].id;
+        }
+    }
+    if (!change)
+        return;
+    int rc = raft_change_membership(n->raft, change, who, &n->update);
+    if (rc == TC_OK)
+        LOG_I(MOD, "Raft configuration change proposed: %s %016" PRIx64,
+              change == RAFT_ADD_LEARNER ? "add learner"
+              : change == RAFT_PROMOTE   ? "promote"
+                                         : "remove",
+              who);
+    process(n, rc == TC_EAGAIN ? TC_OK : rc, "membership change");
 }
 
 /* ---- block sync (requesting side) ------------------------------------------ */
@@ -483,6 +684,7 @@ static int sync_apply_one(struct node *n, const struct sync_block *sb, uint64_t 
         metric_inc(n->m_blocks);
         metric_add(n->m_txs, e.block.tx_count);
         metric_gauge_set(n->m_head, (int64_t)e.block.header.number);
+        members_refresh(n);
     } else {
         LOG_W(MOD, "block sync: block %" PRIu64 " from %016" PRIx64 " refused: %s (%s)",
               head.number + 1, from, reason ? reason : "", tc_strerror(rc));
@@ -776,54 +978,106 @@ static bool seal_due(struct node *n, uint64_t now_ms, uint64_t *wait_ms)
 
 /* ---- boot and thread body -------------------------------------------------- */
 
+/* The Raft configuration of a committed membership: sealers vote, observers
+ * learn. */
+static void members_to_conf(const struct consensus_members *m, struct raft_membership *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    for (size_t i = 0; i < m->count && conf->count < RAFT_MAX_NODES; i++) {
+        conf->members[conf->count].id = node_raft_id(m->members[i].id);
+        conf->members[conf->count].role =
+            m->members[i].role == CONSENSUS_SEALER ? RAFT_VOTER : RAFT_LEARNER;
+        conf->count++;
+    }
+}
+
 int node_chain_boot(struct node *n, char *err, size_t err_len)
 {
     const struct genesis_config *g = &n->cfg->genesis;
-    uint64_t term = 0, vote = 0;
-    size_t extra_len = 0;
-    int rc = logstore_load_hard_state(n->log, &term, &vote, NULL, 0, &extra_len);
+    int rc = logstore_load_hard_state(n->log, &n->hs_term, &n->hs_vote, n->hs_extra,
+                                      sizeof(n->hs_extra), &n->hs_extra_len);
     if (rc != TC_OK && rc != TC_ENOTFOUND) {
         snprintf(err, err_len, "cannot read the Raft hard state: %s", tc_strerror(rc));
         return rc;
     }
     rc = TC_OK; /* TC_ENOTFOUND: a new node, term 0 */
-    uint64_t snap_index, snap_term;
+    uint64_t snap_index, snap_term, last = logstore_last_index(n->log);
     logstore_boundary(n->log, &snap_index, &snap_term);
-    if (snap_term > term) {
-        /* raft_create refuses a snapshot newer than the hard state: raise it. */
-        term = snap_term;
-        vote = RAFT_NONE;
-        if ((rc = logstore_save_hard_state(n->log, term, vote, NULL, 0)) != TC_OK) {
-            snprintf(err, err_len, "cannot save the Raft hard state: %s", tc_strerror(rc));
+    uint64_t rec_index = 0, rec_term = 0;
+    struct raft_membership rec_conf;
+    bool have_rec = load_boundary(n, &rec_index, &rec_term, &rec_conf) == TC_OK;
+    if (have_rec && rec_index > snap_index) {
+        /* A compaction or a snapshot reset recorded but not done: finish it. */
+        uint64_t t = 0;
+        if (rec_index <= last && logstore_term_at(n->log, rec_index, &t) == TC_OK &&
+            t == rec_term)
+            rc = logstore_compact(n->log, rec_index + 1);
+        else
+            rc = logstore_reset_to_snapshot(n->log, rec_index, rec_term);
+        if (rc != TC_OK) {
+            snprintf(err, err_len, "cannot finish moving the Raft log to entry %" PRIu64 ": %s",
+                     rec_index, tc_strerror(rc));
             return rc;
         }
+        logstore_boundary(n->log, &snap_index, &snap_term);
+        last = logstore_last_index(n->log);
     }
     uint64_t applied, applied_term;
     ledger_raft_applied(n->ledger, &applied, &applied_term);
-    uint64_t last = logstore_last_index(n->log);
-    if (applied < snap_index || applied > last) {
+    if (applied > last) {
+        /* Block sync took the ledger past the log before the node recorded
+         * the snapshot: restart the log there, with the configuration of
+         * the membership committed at that point. */
+        struct consensus_members m;
+        struct state_reader r = ledger_state_reader(n->ledger);
+        if ((rc = syscontract_members_load(&r, g, &m)) != TC_OK) {
+            snprintf(err, err_len, "cannot read the consensus membership: %s", tc_strerror(rc));
+            return rc;
+        }
+        members_to_conf(&m, &rec_conf);
+        save_boundary(n, applied, applied_term, &rec_conf);
+        if ((rc = logstore_reset_to_snapshot(n->log, applied, applied_term)) != TC_OK) {
+            snprintf(err, err_len, "cannot restart the Raft log at entry %" PRIu64 ": %s", applied,
+                     tc_strerror(rc));
+            return rc;
+        }
+        have_rec = true;
+        rec_index = applied;
+        logstore_boundary(n->log, &snap_index, &snap_term);
+        last = logstore_last_index(n->log);
+    }
+    if (applied < snap_index) {
         snprintf(err, err_len,
-                 "the ledger (applied Raft entry %" PRIu64 ") and the Raft log (entries %" PRIu64
-                 "..%" PRIu64 ") do not overlap; the data directory is damaged",
-                 applied, snap_index + 1, last);
+                 "the ledger (applied Raft entry %" PRIu64 ") is behind the Raft log's compaction "
+                 "point (entry %" PRIu64 "); the data directory is damaged",
+                 applied, snap_index);
         return TC_ECORRUPT;
+    }
+    if (snap_term > n->hs_term) {
+        /* raft_create refuses a snapshot newer than the hard state: raise it. */
+        n->hs_term = snap_term;
+        n->hs_vote = RAFT_NONE;
+        save_hard_state(n);
     }
 
     struct raft_boot boot;
     memset(&boot, 0, sizeof(boot));
-    boot.hard_state.term = term;
-    boot.hard_state.vote = vote;
+    boot.hard_state.term = n->hs_term;
+    boot.hard_state.vote = n->hs_vote;
     boot.snapshot.index = snap_index;
     boot.snapshot.term = snap_term;
-    for (size_t i = 0; i < g->sealer_count; i++) {
-        struct raft_member *m = &boot.snapshot.membership.members[boot.snapshot.membership.count++];
-        m->id = node_raft_id(g->sealers[i].id);
-        m->role = RAFT_VOTER;
-    }
-    for (size_t i = 0; i < g->observer_count; i++) {
-        struct raft_member *m = &boot.snapshot.membership.members[boot.snapshot.membership.count++];
-        m->id = node_raft_id(g->observers[i].id);
-        m->role = RAFT_LEARNER;
+    if (snap_index == 0) {
+        struct consensus_members genesis;
+        syscontract_members_genesis(g, &genesis);
+        members_to_conf(&genesis, &boot.snapshot.membership);
+    } else if (have_rec && rec_index == snap_index) {
+        boot.snapshot.membership = rec_conf;
+    } else {
+        snprintf(err, err_len,
+                 "the Raft log is compacted at entry %" PRIu64
+                 " but no configuration is recorded for it; the data directory is damaged",
+                 snap_index);
+        return TC_ECORRUPT;
     }
     size_t count = last > snap_index ? (size_t)(last - snap_index) : 0;
     struct raft_entry *entries = xcalloc(count ? count : 1, sizeof(*entries));
@@ -856,7 +1110,7 @@ int node_chain_boot(struct node *n, char *err, size_t err_len)
             LOG_I(MOD,
                   "Raft log entries %" PRIu64 "..%" PRIu64 ", ledger applied up to %" PRIu64
                   ", term %" PRIu64,
-                  snap_index + 1, last, applied, term);
+                  snap_index + 1, last, applied, n->hs_term);
     }
     for (size_t i = 0; i < count; i++)
         bytes_free(&data[i]);
@@ -870,10 +1124,14 @@ int node_chain_boot(struct node *n, char *err, size_t err_len)
         snprintf(err, err_len, "cannot create the executor: %s", tc_strerror(rc));
         return rc;
     }
+    /* The consensus system contract falls back to the genesis membership. */
+    syscontract_exec_set_genesis(n->exec, g);
     txpool_batch_init(&n->batch);
     bytes_init(&n->encode_buf);
     n->chain_entries = xcalloc(RAFT_MSG_MAX_ENTRIES, sizeof(*n->chain_entries));
     n->sync.answer = xcalloc(1, sizeof(*n->sync.answer));
+    n->last_conf = *raft_membership(n->raft);
+    members_refresh(n);
     publish_status(n);
     return TC_OK;
 }
@@ -947,6 +1205,7 @@ void *node_chain_main(void *arg)
             next_tick += tick_ms;
         }
         sync_tick(n, now);
+        members_converge(n);
         if (now >= n->next_expire_ms) {
             size_t expired = txpool_expire(n->pool, now);
             if (expired)

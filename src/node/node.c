@@ -107,12 +107,50 @@ static void add_hex(cJSON *o, const char *name, const uint8_t *data, size_t len)
     cJSON_AddStringToObject(o, name, hex);
 }
 
-const uint8_t *node_member_id(const struct node *n, uint64_t raft_id)
+bool node_member_id(struct node *n, uint64_t raft_id, uint8_t id[64])
 {
-    for (size_t i = 0; i < n->member_count; i++)
-        if (n->member_raft[i] == raft_id)
-            return n->member_id[i];
-    return NULL;
+    bool found = false;
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < n->member_count && !found; i++) {
+        if (n->member_raft[i] == raft_id) {
+            memcpy(id, n->member_id[i], 64);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    return found;
+}
+
+int node_member_add(struct node *n, const uint8_t id[64])
+{
+    uint64_t rid = node_raft_id(id);
+    int index = -1;
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < n->member_count; i++) {
+        if (n->member_raft[i] == rid) {
+            index = memcmp(n->member_id[i], id, 64) == 0 ? (int)i : -2;
+            break;
+        }
+    }
+    if (index == -1 && n->member_count < NODE_MAX_KNOWN) {
+        n->member_raft[n->member_count] = rid;
+        memcpy(n->member_id[n->member_count], id, 64);
+        index = (int)n->member_count++;
+    }
+    pthread_mutex_unlock(&n->mu);
+    return index < 0 ? -1 : index;
+}
+
+static bool node_is_genesis_member(const struct node *n)
+{
+    const struct genesis_config *g = &n->cfg->genesis;
+    for (size_t i = 0; i < g->sealer_count; i++)
+        if (memcmp(g->sealers[i].id, n->node_id, 64) == 0)
+            return true;
+    for (size_t i = 0; i < g->observer_count; i++)
+        if (memcmp(g->observers[i].id, n->node_id, 64) == 0)
+            return true;
+    return false;
 }
 
 static uint64_t peer_count(void *ctx)
@@ -131,8 +169,8 @@ static cJSON *consensus_status(void *ctx)
     add_hex(o, "nodeID", n->node_id, 64);
     cJSON_AddStringToObject(o, "role", role_name(st.role));
     cJSON_AddBoolToObject(o, "isLeader", st.role == RAFT_LEADER);
-    const uint8_t *leader = node_member_id(n, st.leader);
-    if (leader)
+    uint8_t leader[64];
+    if (node_member_id(n, st.leader, leader))
         add_hex(o, "leader", leader, 64);
     else
         cJSON_AddNullToObject(o, "leader");
@@ -148,8 +186,8 @@ static cJSON *consensus_status(void *ctx)
     for (uint32_t i = 0; i < st.members.count; i++) {
         const struct raft_member *m = &st.members.members[i];
         cJSON *e = cJSON_CreateObject();
-        const uint8_t *id = node_member_id(n, m->id);
-        if (id)
+        uint8_t id[64];
+        if (node_member_id(n, m->id, id))
             add_hex(e, "nodeID", id, 64);
         else
             cJSON_AddNullToObject(e, "nodeID");
@@ -254,8 +292,8 @@ static void flush_outbox(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     struct mailbox_msg *list = mailbox_take_all(&n->outbox);
     for (struct mailbox_msg *m = list; m; m = m->next) {
-        const uint8_t *id = node_member_id(n, m->peer);
-        if (!id || !n->p2p)
+        uint8_t id[64];
+        if (!n->p2p || !node_member_id(n, m->peer, id))
             continue;
         /* TC_EAGAIN (not connected) and TC_EFULL (slow peer, dropped and
          * redialled) are losses that Raft and forwarding tolerate. */
@@ -264,25 +302,40 @@ static void flush_outbox(evutil_socket_t fd, short what, void *arg)
     mailbox_free_list(list);
 }
 
-static void apply_blocked(evutil_socket_t fd, short what, void *arg)
+/* Loop thread: P2P admits the allowed members, except the blocked ones. */
+static void apply_allowed(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct node *n = arg;
-    uint8_t allowed[RAFT_MAX_NODES][64];
+    uint8_t ids[NODE_MAX_KNOWN][64];
     size_t count = 0;
     pthread_mutex_lock(&n->mu);
-    for (size_t i = 0; i < n->member_count; i++) {
+    for (size_t k = 0; k < n->allowed_count; k++) {
+        size_t i = n->allowed[k];
         bool blocked = false;
         for (size_t j = 0; j < n->blocked_count; j++)
             blocked = blocked || n->blocked[j] == n->member_raft[i];
         if (!blocked)
-            memcpy(allowed[count++], n->member_id[i], 64);
+            memcpy(ids[count++], n->member_id[i], 64);
     }
     size_t blocked_count = n->blocked_count;
     pthread_mutex_unlock(&n->mu);
-    p2p_set_allowed(n->p2p, (const uint8_t(*)[64])allowed, count);
-    LOG_W(MOD, "P2P: %zu member(s) blocked", blocked_count);
+    p2p_set_allowed(n->p2p, (const uint8_t(*)[64])ids, count);
+    if (blocked_count)
+        LOG_W(MOD, "P2P: %zu member(s) blocked", blocked_count);
+    else
+        LOG_I(MOD, "P2P: %zu node(s) allowed", count);
+}
+
+void node_set_allowed(struct node *n, const size_t *indexes, size_t count)
+{
+    pthread_mutex_lock(&n->mu);
+    n->allowed_count = count < NODE_MAX_KNOWN ? count : NODE_MAX_KNOWN;
+    memcpy(n->allowed, indexes, n->allowed_count * sizeof(*indexes));
+    pthread_mutex_unlock(&n->mu);
+    if (n->p2p)
+        event_active(n->block_ev, EV_READ, 0);
 }
 
 int node_block_peers(struct node *n, const uint64_t *raft_ids, size_t count)
@@ -383,8 +436,13 @@ static int open_p2p(struct node *n, char *err, size_t err_len)
     memcpy(o.node_id, n->node_id, 64);
     snprintf(o.listen_host, sizeof(o.listen_host), "%s", l->p2p_listen.host);
     o.listen_port = l->p2p_listen.port;
-    o.allowed = (const uint8_t(*)[64])n->member_id;
-    o.allowed_count = n->member_count;
+    uint8_t allowed[NODE_MAX_KNOWN][64];
+    pthread_mutex_lock(&n->mu);
+    for (size_t k = 0; k < n->allowed_count; k++)
+        memcpy(allowed[k], n->member_id[n->allowed[k]], 64);
+    o.allowed = (const uint8_t(*)[64])allowed;
+    o.allowed_count = n->allowed_count;
+    pthread_mutex_unlock(&n->mu);
     o.peers = peers;
     o.peer_count = l->peer_count;
     o.ca_cert_path = l->ca_cert_path;
@@ -521,31 +579,26 @@ static int open_identity(struct node *n, char *err, size_t err_len)
     for (size_t i = 0; i < g->sealer_count + g->observer_count; i++) {
         const uint8_t *id =
             i < g->sealer_count ? g->sealers[i].id : g->observers[i - g->sealer_count].id;
-        uint64_t rid = node_raft_id(id);
-        for (size_t j = 0; j < n->member_count; j++) {
-            if (n->member_raft[j] == rid) {
-                snprintf(err, err_len,
-                         "config.genesis: [consensus]: two members share the Raft id %016" PRIx64
-                         " (their node IDs' keccak256 prefixes collide); generate another key",
-                         rid);
-                return TC_EINVAL;
-            }
+        if (node_member_add(n, id) < 0) {
+            snprintf(err, err_len,
+                     "config.genesis: [consensus]: two members share the Raft id %016" PRIx64
+                     " (their node IDs' keccak256 prefixes collide); generate another key",
+                     node_raft_id(id));
+            return TC_EINVAL;
         }
-        n->member_raft[n->member_count] = rid;
-        memcpy(n->member_id[n->member_count], id, 64);
-        n->member_count++;
     }
-    if (!node_member_id(n, n->raft_id)) {
-        snprintf(err, err_len,
-                 "%s: this node's ID is not a member of the chain (config.genesis [consensus] "
-                 "node.N / observer.N)",
-                 c->local.node_key_path);
-        return TC_EPERM;
+    uint8_t self[64];
+    if (!node_member_id(n, n->raft_id, self)) {
+        /* A node added at runtime starts with the genesis membership and
+         * learns the current one from the chain. */
+        LOG_W(MOD, "this node is not in the genesis membership: it takes part once a sealer "
+                   "adds it (teechain node add)");
+        if (node_member_add(n, n->node_id) < 0) {
+            snprintf(err, err_len, "%s: this node's Raft id collides with a member's",
+                     c->local.node_key_path);
+            return TC_EINVAL;
+        }
     }
-    n->sealer_count = g->sealer_count;
-    n->sealer_addresses = xcalloc(g->sealer_count, 20);
-    for (size_t i = 0; i < g->sealer_count; i++)
-        eth_address_from_pubkey(g->sealers[i].id, n->sealer_addresses[i]);
     return TC_OK;
 }
 
@@ -663,12 +716,15 @@ int node_open(const struct node_config *cfg, struct node **out, char *err, size_
         goto fail;
     }
     if (!(n->outbox_ev = event_new(n->base, -1, 0, flush_outbox, n)) ||
-        !(n->block_ev = event_new(n->base, -1, 0, apply_blocked, n))) {
+        !(n->block_ev = event_new(n->base, -1, 0, apply_allowed, n))) {
         snprintf(err, err_len, "out of memory");
         rc = TC_ENOMEM;
         goto fail;
     }
-    if (n->member_count > 1 && (rc = open_p2p(n, err, err_len)) != TC_OK)
+    /* P2P when the chain has (or had at genesis) other members. */
+    if ((n->cfg->genesis.sealer_count + n->cfg->genesis.observer_count > 1 ||
+         n->members.count > 1 || !node_is_genesis_member(n)) &&
+        (rc = open_p2p(n, err, err_len)) != TC_OK)
         goto fail;
     node_chain_replay(n);
     if ((rc = open_rpc(n, err, err_len)) != TC_OK)
@@ -772,7 +828,6 @@ void node_close(struct node *n)
     ledger_close(n->ledger);
     store_close(n->store);
     metrics_free(n->metrics);
-    free(n->sealer_addresses);
     OPENSSL_cleanse(n->node_key, sizeof(n->node_key));
     mailbox_destroy(&n->inbox);
     mailbox_destroy(&n->outbox);

@@ -16,6 +16,7 @@
 #include "consensus/raft/logstore.h"
 #include "consensus/raft/raft.h"
 #include "exec/exec.h"
+#include "exec/syscontract.h"
 #include "net/p2p.h"
 #include "node/mailbox.h"
 #include "node/node.h"
@@ -58,6 +59,8 @@ struct node_status {
     uint64_t match_index[RAFT_MAX_NODES];
 };
 
+/* Nodes the member table can hold (members come and go). */
+#define NODE_MAX_KNOWN 64u
 /* Bound on each mailbox between the loop and chain threads. */
 #define NODE_MAILBOX_BYTES (256u << 20)
 
@@ -79,12 +82,29 @@ struct node {
     uint8_t node_id[64];
     uint8_t address[20];
     uint64_t raft_id;
-    uint8_t (*sealer_addresses)[20];
+    /* Addresses whose seal a block may carry: the sealers of the committed
+     * membership and the voters of the Raft configuration (chain thread). */
+    uint8_t sealer_addresses[NODE_MAX_KNOWN][20];
     size_t sealer_count;
-    /* Every member of the genesis configuration: Raft id and node ID. */
+    /* Every node ever a member (genesis, then the consensus system contract):
+     * Raft id and node ID, append-only, under mu. */
     size_t member_count;
-    uint64_t member_raft[RAFT_MAX_NODES];
-    uint8_t member_id[RAFT_MAX_NODES][64];
+    uint64_t member_raft[NODE_MAX_KNOWN];
+    uint8_t member_id[NODE_MAX_KNOWN][64];
+    /* The members P2P admits (committed membership and Raft configuration),
+     * by index into the table above; under mu. */
+    size_t allowed_count;
+    size_t allowed[NODE_MAX_KNOWN];
+    /* The committed membership, and the Raft configuration last seen (chain
+     * thread). */
+    struct consensus_members members;
+    struct raft_membership last_conf;
+    /* The hard state as last saved, with its extra blob: the Raft position
+     * and membership of the log's compaction point (chain thread). */
+    uint64_t hs_term;
+    uint64_t hs_vote;
+    uint8_t hs_extra[LOGSTORE_HARD_STATE_EXTRA_MAX];
+    size_t hs_extra_len;
 
     struct store *store;
     struct ledger *ledger;
@@ -166,8 +186,15 @@ void *node_chain_main(void *arg);
 void node_chain_wake(struct node *n);
 /* chain.c: Raft asked for a snapshot: start (or retarget) block sync. */
 void node_sync_wanted(struct node *n, uint64_t from, const struct raft_snapshot_meta *meta);
-/* node.c: the node ID of a member's Raft id, or NULL. */
-const uint8_t *node_member_id(const struct node *n, uint64_t raft_id);
+/* node.c: copies the node ID of a known node's Raft id into id; false if
+ * unknown. Any thread. */
+bool node_member_id(struct node *n, uint64_t raft_id, uint8_t id[64]);
+/* node.c: adds a node to the member table if new (any thread). Returns its
+ * index, or -1 when the table is full or its Raft id collides with another's. */
+int node_member_add(struct node *n, const uint8_t id[64]);
+/* node.c: sets which known nodes P2P admits (indexes into the member table)
+ * and applies it on the loop thread. Any thread. */
+void node_set_allowed(struct node *n, const size_t *indexes, size_t count);
 /* node.c: makes the loop thread send what is in the outbox (any thread). */
 void node_loop_wake(struct node *n);
 /* chain.c: frees what the chain thread owned (after it was joined). */

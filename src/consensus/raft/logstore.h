@@ -93,8 +93,10 @@
 
 /* Bytes of framing in front of each payload on disk. */
 #define LOGSTORE_RECORD_HEADER_BYTES 40u
-/* Bound on the opaque blob stored with the hard state. */
-#define LOGSTORE_HARD_STATE_EXTRA_MAX 256u
+/* Bound on the opaque blob stored with the hard state: room for the Raft
+ * membership at the compaction point (up to 32 members, raft_codec.h) with
+ * its index and term. */
+#define LOGSTORE_HARD_STATE_EXTRA_MAX 512u
 
 struct logstore_options {
     /* A segment is closed and a new one started once the next record would

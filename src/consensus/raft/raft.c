@@ -1610,6 +1610,11 @@ const struct raft_membership *raft_membership(const struct raft *r)
     return &r->conf;
 }
 
+const struct raft_membership *raft_base_membership(const struct raft *r)
+{
+    return &r->base_conf;
+}
+
 uint64_t raft_match_index(const struct raft *r, uint64_t node)
 {
     if (r->role != RAFT_LEADER)

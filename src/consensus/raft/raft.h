@@ -424,6 +424,10 @@ const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
 uint64_t raft_term_at(const struct raft *r, uint64_t index);
 /* The configuration in force (latest in the log). */
 const struct raft_membership *raft_membership(const struct raft *r);
+/* The configuration in force at the compaction point (raft_first_index() - 1):
+ * what a node must store with its compacted log so that a restart can boot
+ * from it (struct raft_boot's snapshot.membership). */
+const struct raft_membership *raft_base_membership(const struct raft *r);
 /* Leader's view of a follower: match index (0 if unknown or not leader). */
 uint64_t raft_match_index(const struct raft *r, uint64_t node);
 

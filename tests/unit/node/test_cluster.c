@@ -31,12 +31,15 @@
 #include "cli/chain_builder.h"
 #include "cli/rpc_client.h"
 #include "crypto/ecdsa.h"
+#include "crypto/keccak.h"
+#include "exec/syscontract.h"
 #include "net/node_cert.h"
 #include "net/p2p.h"
 #include "node/node.h"
 #include "node/sync.h"
 
 #define NODES    3
+#define MAX_NODES 4
 #define WAIT_MS  30000u
 #define P2P_BASE 32100
 #define LOG_TAIL 4u
@@ -51,7 +54,8 @@ struct member {
 
 struct cluster {
     char root[128];
-    struct member m[NODES];
+    int n; /* members of this cluster (NODES, or MAX_NODES) */
+    struct member m[MAX_NODES];
     /* Two funded senders: one per side of a partition, so that a transaction
      * held by a cut-off node never leaves a nonce gap on the other side. */
     uint8_t key[2][32];
@@ -114,8 +118,9 @@ static void stop_member(struct cluster *c, int i)
     m->node = NULL;
 }
 
-/* Builds the chain and starts the first `running` members. */
-static int setup_running(void **state, int running)
+/* Builds a chain of `total` nodes whose genesis membership is the first
+ * `genesis` of them, and starts the first `running`. */
+static int setup_chain(void **state, int total, int genesis, int running)
 {
     struct cluster *c = calloc(1, sizeof(*c));
     assert_non_null(c);
@@ -124,7 +129,10 @@ static int setup_running(void **state, int running)
     struct chain_spec spec;
     chain_spec_defaults(&spec);
     char err[512];
-    assert_int_equal(chain_parse_hosts("127.0.0.1:3", &spec, err, sizeof(err)), 0);
+    char hosts[32];
+    snprintf(hosts, sizeof(hosts), "127.0.0.1:%d", total);
+    c->n = total;
+    assert_int_equal(chain_parse_hosts(hosts, &spec, err, sizeof(err)), 0);
     spec.p2p_port = P2P_BASE;
     spec.rpc_port = P2P_BASE + 100;
     spec.account_count = 1;
@@ -135,10 +143,16 @@ static int setup_running(void **state, int running)
         assert_int_equal(ecdsa_keygen(c->key[k]), 0);
         assert_int_equal(ecdsa_address_from_seckey(c->key[k], c->addr[k]), 0);
     }
-    for (int i = 0; i < NODES; i++) {
+    for (int i = 0; i < c->n; i++) {
         snprintf(c->m[i].dir, sizeof(c->m[i].dir), "%s/nodes/127.0.0.1/node%d", c->root, i);
         char gen[400];
         snprintf(gen, sizeof(gen), "%s/config.genesis", c->m[i].dir);
+        for (int k = genesis; k < total; k++) {
+            /* Members beyond the genesis ones join at runtime. */
+            char cmd[600];
+            snprintf(cmd, sizeof(cmd), "sed -i '/^node\\.%d = /d' '%s'", k, gen);
+            assert_int_equal(system(cmd), 0);
+        }
         FILE *fp = fopen(gen, "a");
         assert_non_null(fp);
         fputs("\n[alloc]\n", fp);
@@ -158,18 +172,23 @@ static int setup_running(void **state, int running)
 
 static int setup(void **state)
 {
-    return setup_running(state, NODES);
+    return setup_chain(state, NODES, NODES, NODES);
 }
 
 static int setup_two(void **state)
 {
-    return setup_running(state, NODES - 1);
+    return setup_chain(state, NODES, NODES, NODES - 1);
+}
+
+static int setup_joiner(void **state)
+{
+    return setup_chain(state, MAX_NODES, NODES, NODES);
 }
 
 static int teardown(void **state)
 {
     struct cluster *c = *state;
-    for (int i = 0; i < NODES; i++)
+    for (int i = 0; i < c->n; i++)
         stop_member(c, i);
     char cmd[200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->root);
@@ -202,7 +221,7 @@ static int wait_leader(struct cluster *c, int except)
 {
     uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
     while (clock_monotonic_ms() < deadline) {
-        for (int i = 0; i < NODES; i++) {
+        for (int i = 0; i < c->n; i++) {
             if (i == except || !c->m[i].node)
                 continue;
             cJSON *st = call(&c->m[i], "getConsensusStatus", "[]");
@@ -274,13 +293,21 @@ static uint64_t wait_receipt(const struct member *m, const uint8_t hash[32])
     return 0;
 }
 
-/* Every running member has blocks 0..upto with the same hashes. */
+static uint64_t height(const struct member *m);
+
+/* Every running member has blocks 0..upto (waiting for each to get there)
+ * with the same hashes. */
 static void assert_same_chain(struct cluster *c, uint64_t upto)
 {
+    for (int i = 0; i < c->n; i++) {
+        uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
+        while (c->m[i].node && height(&c->m[i]) < upto && clock_monotonic_ms() < deadline)
+            clock_sleep_ms(20);
+    }
     for (uint64_t b = 0; b <= upto; b++) {
         char params[64], first[67] = "";
         snprintf(params, sizeof(params), "[\"0x%llx\", false]", (unsigned long long)b);
-        for (int i = 0; i < NODES; i++) {
+        for (int i = 0; i < c->n; i++) {
             if (!c->m[i].node)
                 continue;
             cJSON *blk = call(&c->m[i], "eth_getBlockByNumber", params);
@@ -426,6 +453,166 @@ static void test_partitioned_leader_loses_nothing(void **state)
         for (size_t j = 0; j < n_acked; j++)
             wait_receipt(&c->m[i], acked[j]);
     }
+    assert_same_chain(c, top);
+}
+
+/* ---- runtime membership ---------------------------------------------------- */
+
+static void member_key(const struct cluster *c, int i, uint8_t key[32], uint8_t id[64])
+{
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "%s/conf/node.pem", c->m[i].dir);
+    assert_int_equal(node_key_read_file(path, key, err, sizeof(err)), 0);
+    assert_int_equal(ecdsa_pubkey(key, id), 0);
+}
+
+/* Sends fn(nodeID[, weight]) to the consensus system contract, signed with
+ * member `signer`'s node key, through member `via`. */
+static void send_membership_call(struct cluster *c, int signer, const struct member *via,
+                                 const char *signature, const uint8_t node_id[64],
+                                 uint8_t hash[32])
+{
+    uint8_t key[32], id[64], from[20];
+    member_key(c, signer, key, id);
+    eth_address_from_pubkey(id, from);
+    char params[96] = "[\"0x";
+    hex_encode(from, 20, params + 4);
+    strcat(params, "\", \"pending\"]");
+    cJSON *nonce = call(via, "eth_getTransactionCount", params);
+    assert_non_null(nonce);
+
+    bool weighted = strstr(signature, "uint256") != NULL;
+    uint8_t data[4 + 32 * 8]; /* head, string length, 128 hex digits, and hex_encode's NUL */
+    size_t len = 0;
+    uint8_t sel[32];
+    keccak256(signature, strlen(signature), sel);
+    memcpy(data, sel, 4);
+    len = 4;
+    memset(data + 4, 0, sizeof(data) - 4);
+    data[len + 31] = weighted ? 0x40 : 0x20; /* offset of the string */
+    len += 32;
+    if (weighted) {
+        data[len + 31] = 1; /* weight */
+        len += 32;
+    }
+    data[len + 31] = 128; /* string length: 128 hex digits */
+    len += 32;
+    hex_encode(node_id, 64, (char *)data + len);
+    len += 128;
+
+    struct tx tx;
+    memset(&tx, 0, sizeof(tx));
+    tx.type = TX_DYNAMIC_FEE;
+    tx.chain_id = 20200;
+    tx.nonce = quantity(nonce);
+    cJSON_Delete(nonce);
+    tx.gas_limit = 300000;
+    tx.has_to = true;
+    memcpy(tx.to, SYSCONTRACT_CONSENSUS, 20);
+    tx.data = bytes_view_of(data, len);
+    assert_int_equal(tx_sign(&tx, key), 0);
+    struct bytes raw;
+    bytes_init(&raw);
+    assert_int_equal(tx_encode(&tx, &raw), 0);
+    struct tx dec;
+    assert_int_equal(tx_decode(bytes_as_view(&raw), &dec, NULL), 0);
+    tx_hash(&dec, hash);
+    char *body = malloc(2 * raw.len + 16);
+    assert_non_null(body);
+    strcpy(body, "[\"0x");
+    hex_encode(raw.ptr, raw.len, body + 4);
+    strcat(body, "\"]");
+    cJSON *r = call(via, "eth_sendRawTransaction", body);
+    assert_non_null(r);
+    cJSON_Delete(r);
+    free(body);
+    bytes_free(&raw);
+}
+
+/* The role the leader's Raft configuration gives node_id ("sealer",
+ * "observer"), or "" if it is not a member. */
+static void leader_role_of(const struct member *leader, const uint8_t node_id[64], char *role,
+                           size_t cap)
+{
+    role[0] = '\0';
+    char want[131] = "0x";
+    hex_encode(node_id, 64, want + 2);
+    cJSON *st = call(leader, "getConsensusStatus", "[]");
+    if (!st)
+        return;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(st, "members"))
+    {
+        const cJSON *id = cJSON_GetObjectItem(m, "nodeID");
+        if (cJSON_IsString(id) && strcmp(id->valuestring, want) == 0)
+            snprintf(role, cap, "%s", cJSON_GetObjectItem(m, "role")->valuestring);
+    }
+    cJSON_Delete(st);
+}
+
+static void wait_role(const struct member *leader, const uint8_t node_id[64], const char *role)
+{
+    char got[16];
+    uint64_t deadline = clock_monotonic_ms() + WAIT_MS;
+    while (clock_monotonic_ms() < deadline) {
+        leader_role_of(leader, node_id, got, sizeof(got));
+        if (strcmp(got, role) == 0)
+            return;
+        clock_sleep_ms(20);
+    }
+    fail_msg("the leader's configuration never gave the node role \"%s\" (last \"%s\")", role,
+             got);
+}
+
+/* A node not in the genesis joins live: added as an observer through the
+ * consensus system contract, it catches up (block sync from genesis) and
+ * follows; promoted to sealer it votes, so the chain keeps committing when
+ * a genesis sealer stops; that sealer is then removed. */
+static void test_node_added_live_syncs_votes_and_a_member_is_removed(void **state)
+{
+    struct cluster *c = *state;
+    int leader = wait_leader(c, -1);
+    assert_true(leader >= 0);
+    uint8_t hash[32], key[32], joiner[64];
+    for (int k = 0; k < 3; k++) {
+        send_transfer(c, &c->m[leader], hash);
+        wait_receipt(&c->m[leader], hash);
+    }
+    member_key(c, 3, key, joiner);
+    start_member(c, 3);
+    /* Not a member yet: it neither leads nor receives blocks. */
+    clock_sleep_ms(3 * c->m[0].cfg.genesis.election_timeout_ms);
+    cJSON *st = call(&c->m[3], "getConsensusStatus", "[]");
+    assert_non_null(st);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(st, "isLeader")));
+    cJSON_Delete(st);
+    assert_int_equal(height(&c->m[3]), 0);
+
+    send_membership_call(c, leader, &c->m[leader], "addObserver(string)", joiner, hash);
+    wait_receipt(&c->m[leader], hash);
+    wait_role(&c->m[leader], joiner, "observer");
+    /* The new node gets every block, including the one that added it. */
+    wait_receipt(&c->m[3], hash);
+
+    send_membership_call(c, leader, &c->m[leader], "addSealer(string,uint256)", joiner, hash);
+    wait_receipt(&c->m[leader], hash);
+    wait_role(&c->m[leader], joiner, "sealer");
+
+    /* Four voters: with one genesis sealer stopped, three remain, the
+     * joiner among them, and the chain goes on. */
+    int away = (leader + 1) % NODES;
+    uint8_t away_key[32], away_id[64];
+    member_key(c, away, away_key, away_id);
+    stop_member(c, away);
+    send_transfer(c, &c->m[leader], hash);
+    wait_receipt(&c->m[3], hash);
+
+    send_membership_call(c, leader, &c->m[leader], "remove(string)", away_id, hash);
+    wait_receipt(&c->m[leader], hash);
+    wait_role(&c->m[leader], away_id, "");
+    send_transfer(c, &c->m[3], hash);
+    uint64_t top = wait_receipt(&c->m[leader], hash);
+    wait_receipt(&c->m[3], hash);
     assert_same_chain(c, top);
 }
 
@@ -656,6 +843,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follower_far_behind_catches_up_by_block_sync, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_partitioned_leader_loses_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_added_live_syncs_votes_and_a_member_is_removed,
+                                        setup_joiner, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_from_a_member_never_stop_the_chain,
                                         setup_two, teardown),
     };

@@ -412,25 +412,6 @@ static void test_blocks_respect_tx_count_limit(void **state)
     assert_int_equal(balance_of(f, to), N);
 }
 
-static void test_refuses_key_that_is_not_a_member(void **state)
-{
-    struct fixture *f = *state;
-    /* Another node's key in this node's folder. */
-    uint8_t key[32];
-    assert_int_equal(ecdsa_keygen(key), 0);
-    struct bytes pem;
-    bytes_init(&pem);
-    assert_int_equal(node_key_to_pem(key, &pem), 0);
-    FILE *fp = fopen("conf/node.pem", "w");
-    assert_non_null(fp);
-    fwrite(pem.ptr, 1, pem.len, fp);
-    fclose(fp);
-    bytes_free(&pem);
-    char err[512];
-    assert_int_equal(start_node(f, err, sizeof(err)), TC_EPERM);
-    assert_non_null(strstr(err, "not a member of the chain"));
-}
-
 static void test_storage_key_file_forms(void **state)
 {
     (void)state;
@@ -459,7 +440,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocks_respect_tx_count_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_ahead_of_ledger_is_applied_before_serving, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_key_that_is_not_a_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_key_file_forms, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
