@@ -42,7 +42,8 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/run.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@scripts/bench.sh
 

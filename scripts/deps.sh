@@ -2,7 +2,8 @@
 # Installs, idempotently, every Debian package TEEChain needs to build, test
 # and run. Safe to run again: it installs only what is missing, and runs
 # `apt-get update` only when the package lists are missing or an install
-# needs them.
+# needs them. `deps.sh bench` adds what `make bench` needs besides: Debian's
+# etcd (the 3-member Raft reference of docs/benchmarks.md) and gnuplot.
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,9 @@ packages=(
 # Node.js and npm come from Debian unless the machine already has them.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
+fi
+if [ "${1:-}" = "bench" ]; then
+  packages+=(etcd-server etcd-client)
 fi
 
 missing=()
