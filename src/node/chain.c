@@ -114,8 +114,7 @@ static bool same_conf(const struct raft_membership *a, const struct raft_members
  */
 static void save_hard_state(struct node *n)
 {
-    int rc = logstore_save_hard_state(n->log, n->hs_term, n->hs_vote, n->hs_extra,
-                                      n->hs_extra_len);
+    int rc = logstore_save_hard_state(n->log, n->hs_term, n->hs_vote, n->hs_extra, n->hs_extra_len);
     if (rc != TC_OK)
         log_fatal(MOD, "cannot save the Raft hard state: %s", tc_strerror(rc));
 }
@@ -1009,8 +1008,7 @@ int node_chain_boot(struct node *n, char *err, size_t err_len)
     if (have_rec && rec_index > snap_index) {
         /* A compaction or a snapshot reset recorded but not done: finish it. */
         uint64_t t = 0;
-        if (rec_index <= last && logstore_term_at(n->log, rec_index, &t) == TC_OK &&
-            t == rec_term)
+        if (rec_index <= last && logstore_term_at(n->log, rec_index, &t) == TC_OK && t == rec_term)
             rc = logstore_compact(n->log, rec_index + 1);
         else
             rc = logstore_reset_to_snapshot(n->log, rec_index, rec_term);

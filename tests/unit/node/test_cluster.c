@@ -38,11 +38,11 @@
 #include "node/node.h"
 #include "node/sync.h"
 
-#define NODES    3
+#define NODES     3
 #define MAX_NODES 4
-#define WAIT_MS  30000u
-#define P2P_BASE 32100
-#define LOG_TAIL 4u
+#define WAIT_MS   30000u
+#define P2P_BASE  32100
+#define LOG_TAIL  4u
 
 struct member {
     char dir[300];
@@ -469,8 +469,7 @@ static void member_key(const struct cluster *c, int i, uint8_t key[32], uint8_t 
 /* Sends fn(nodeID[, weight]) to the consensus system contract, signed with
  * member `signer`'s node key, through member `via`. */
 static void send_membership_call(struct cluster *c, int signer, const struct member *via,
-                                 const char *signature, const uint8_t node_id[64],
-                                 uint8_t hash[32])
+                                 const char *signature, const uint8_t node_id[64], uint8_t hash[32])
 {
     uint8_t key[32], id[64], from[20];
     member_key(c, signer, key, id);
@@ -560,8 +559,7 @@ static void wait_role(const struct member *leader, const uint8_t node_id[64], co
             return;
         clock_sleep_ms(20);
     }
-    fail_msg("the leader's configuration never gave the node role \"%s\" (last \"%s\")", role,
-             got);
+    fail_msg("the leader's configuration never gave the node role \"%s\" (last \"%s\")", role, got);
 }
 
 /* A node not in the genesis joins live: added as an observer through the
