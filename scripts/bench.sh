@@ -32,5 +32,11 @@ done
 if [ $# -eq 0 ]; then
   echo "== node: scripts/bench-node.sh"
   scripts/bench-node.sh | tee "$out/node.txt"
+  echo "== failover: scripts/bench-failover.sh"
+  scripts/bench-failover.sh
+  echo "== etcd reference: scripts/bench-etcd.sh"
+  scripts/bench-etcd.sh
 fi
+# With no names given, the @ethereumjs/vm floor of the EVM benchmark too.
+[ $# -gt 0 ] || scripts/bench-evm-floor.sh | tee "$out/evm-floor.txt"
 echo "bench: results in $out/"
