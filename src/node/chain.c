@@ -1208,6 +1208,11 @@ void *node_chain_main(void *arg)
             size_t expired = txpool_expire(n->pool, now);
             if (expired)
                 LOG_I(MOD, "%zu transaction(s) expired from the pool", expired);
+            /* Blocks of transactions this pool never held (sent to another
+             * node, sealed by another leader) do not advance its senders. */
+            size_t resynced = txpool_resync(n->pool, TXPOOL_RESYNC_MAX_SENDERS);
+            if (resynced)
+                LOG_D(MOD, "%zu sender(s) of the pool brought up to the state", resynced);
             n->next_expire_ms = now + EXPIRE_PERIOD_MS;
         }
         /* One block per turn, so that ticks keep their pace under load; go

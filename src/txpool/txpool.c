@@ -899,6 +899,44 @@ size_t txpool_drop(struct txpool *pool, const uint8_t (*hashes)[32], size_t n)
     return removed;
 }
 
+size_t txpool_resync(struct txpool *pool, size_t max_senders)
+{
+    if (max_senders > TXPOOL_RESYNC_MAX_SENDERS)
+        max_senders = TXPOOL_RESYNC_MAX_SENDERS;
+    uint8_t addrs[TXPOOL_RESYNC_MAX_SENDERS][20];
+    size_t n = 0, walked = 0;
+    pthread_mutex_lock(&pool->lock);
+    /* Stuck senders hold old transactions: walk from the oldest, bounded. */
+    for (struct pool_tx *t = pool->oldest; t && n < max_senders && walked < TXPOOL_RESYNC_MAX_WALK;
+         t = t->newer, walked++) {
+        const struct pool_sender *s = t->sender;
+        if (t->in_flight || !s || s->run > 0)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = memcmp(addrs[i], s->addr, 20) == 0;
+        if (!seen)
+            memcpy(addrs[n++], s->addr, 20);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    size_t advanced = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t nonce;
+        u256 balance;
+        if (pool->cfg.account(pool->cfg.account_ctx, addrs[i], &nonce, &balance) != 0)
+            continue;
+        pthread_mutex_lock(&pool->lock);
+        struct pool_sender *s = ptable_find(&pool->by_sender, addrs[i]);
+        if (s && nonce > s->next) {
+            sender_sync(pool, s, nonce);
+            sender_release_if_empty(pool, s);
+            advanced++;
+        }
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return advanced;
+}
+
 size_t txpool_expire(struct txpool *pool, uint64_t now_ms)
 {
     if (pool->cfg.expiry_s == 0)

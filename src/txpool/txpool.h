@@ -319,6 +319,24 @@ size_t txpool_drop(struct txpool *pool, const uint8_t (*hashes)[32], size_t n);
  */
 size_t txpool_expire(struct txpool *pool, uint64_t now_ms);
 
+/* Bounds of one txpool_resync() call. */
+#define TXPOOL_RESYNC_MAX_SENDERS 64u
+#define TXPOOL_RESYNC_MAX_WALK    4096u
+
+/*
+ * Brings stuck senders up to the state: txpool_committed() only knows the
+ * transactions the pool held, so when blocks of transactions sent elsewhere
+ * (another node, another leader) consume a sender's nonces, the pool's next
+ * nonce for that sender stays behind and its queued transactions wait for a
+ * gap that will never fill. Walking from the oldest transaction (at most
+ * TXPOOL_RESYNC_MAX_WALK of them), for up to max_senders senders with
+ * nothing ready, reads the account (the reader, outside the mutex) and drops
+ * what is below its nonce, so that the transaction at the state's nonce
+ * becomes ready. The node calls it periodically. Returns the number of
+ * senders moved forward.
+ */
+size_t txpool_resync(struct txpool *pool, size_t max_senders);
+
 /*
  * Calls the forwarding hook, on the calling thread, for every queued (not
  * in flight) transaction in arrival order: a node that has just become a

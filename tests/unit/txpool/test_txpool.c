@@ -844,6 +844,29 @@ static void test_state_nonce_ahead_of_pool_drops_stale_queued(void **state)
     assert_int_equal(s.senders, 1);
 }
 
+/* Found by integration.cluster.bank: a follower admits nonce 3 while its
+ * state still says 1, so nonce 3 waits behind a gap; blocks sealed by others
+ * then consume nonces 1 and 2 without this pool ever holding them. The
+ * node's periodic resync brings the sender to the state. */
+static void test_resync_frees_a_transaction_stuck_behind_consumed_nonces(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t h[32];
+    f->accounts[0].nonce = 1;
+    assert_int_equal(submit_transfer(f, 0, 3, 1, h), TXPOOL_ADMITTED);
+    assert_stats(f, 0, 1, 0);
+    f->accounts[0].nonce = 3; /* nonces 1 and 2 were sealed elsewhere */
+    assert_int_equal(txpool_resync(f->pool, TXPOOL_RESYNC_MAX_SENDERS), 1);
+    assert_stats(f, 1, 0, 0);
+    assert_int_equal(txpool_resync(f->pool, TXPOOL_RESYNC_MAX_SENDERS), 0);
+    struct txpool_batch b;
+    txpool_batch_init(&b);
+    assert_int_equal(txpool_take(f->pool, 10, UINT64_MAX, &b), TC_OK);
+    assert_int_equal(b.count, 1);
+    assert_memory_equal(b.picks[0].hash, h, 32);
+    txpool_batch_free(&b);
+}
+
 static uint8_t racing_hash[32];
 
 static void commit_racing_tx(struct fixture *f)
@@ -954,6 +977,7 @@ int main(void)
         T(test_drop_removes_and_opens_a_gap),
         T(test_expire_drops_old_queued_but_not_in_flight),
         T(test_state_nonce_ahead_of_pool_drops_stale_queued),
+        T(test_resync_frees_a_transaction_stuck_behind_consumed_nonces),
         T(test_commit_between_account_read_and_insert_is_not_missed),
         T(test_forward_hook_sees_each_admitted_transaction_once),
 #undef T
