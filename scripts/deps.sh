@@ -20,7 +20,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [ "${1:-}" = "bench" ]; then
-  packages+=(etcd-server etcd-client)
+  # gnuplot-nox: the charts of scripts/bench-charts.sh (PNG through cairo, no X).
+  packages+=(etcd-server etcd-client gnuplot-nox)
 fi
 
 missing=()

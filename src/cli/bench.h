@@ -9,7 +9,9 @@
  *      loop), and stamps each transaction with the time its block was first
  *      seen by polling blocks; it fills a struct bench_result;
  *   3. bench_report_json() / bench_print_table() present it.
- * bench_command_run() does all three for `teechain bench` (commands.c).
+ * bench_command_run() does all three for `teechain bench` (commands.c), and
+ * hands `teechain bench sweep` (offered-load sweeps over fresh chains) to
+ * bench_sweep_command_run() (bench_sweep.h).
  *
  * Workloads (--workload): `transfer` (default) signs EIP-1559 (type 2) value
  * transfers of 1 wei, gas 21000; `erc20` first deploys BenchToken from the

@@ -1,5 +1,6 @@
 /* bench_cmd.c - `teechain bench`: options, the JSON report and the human table. */
 #include "cli/bench.h"
+#include "cli/bench_sweep.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,6 +21,8 @@
 
 const char bench_usage[] =
     "usage: teechain bench [options]\n"
+    "       teechain bench sweep ...   offered-load sweeps over fresh chains\n"
+    "                                  (teechain bench sweep --help)\n"
     "\n"
     "Pre-signs --txs transactions of a workload from the chain's funded accounts,\n"
     "sends them\n"
@@ -619,6 +622,8 @@ static int write_json(const char *path, const cJSON *doc)
 
 int bench_command_run(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "sweep") == 0)
+        return bench_sweep_command_run(argc - 1, argv + 1);
     struct bench_config *cfg = xcalloc(1, sizeof(*cfg));
     struct bench_result *res = xcalloc(1, sizeof(*res));
     char err[1024];

@@ -9,7 +9,9 @@
 # token transfers; the tool deploys BenchToken and funds the senders first)
 # and checks its JSON: the workload named, the set-up reported (contract,
 # gas limit above a plain transfer's), every transfer committed, and no
-# status-0 receipt in the sample. Never checks a timing.
+# status-0 receipt in the sample. Last, a 2-load `teechain bench sweep` (the
+# tool builds, starts and stops its own chains) and the chart data extracted
+# from its reports. Never checks a timing.
 set -eu
 
 cli=$1
@@ -129,3 +131,30 @@ echo "smoke: bench JSON complete and consistent"
 ' "$dir/erc20.json")" = true ] || fail "inconsistent erc20 JSON report: $(cat "$dir/erc20.json")"
 
 echo "smoke: erc20 bench JSON complete and consistent"
+
+# `teechain bench sweep`: 2 offered loads on a fresh 1-node chain each
+# (started and stopped by the tool, ports P2P 31210, RPC 21210), 300
+# transfers per load; each report has its "sweep" member and consistent
+# counts, and the chart data extraction gives one sorted line per load.
+bin_dir=$(dirname "$node")
+"$cli" bench sweep --config 's1:-l 127.0.0.1:1' --loads 400,200 --txs-per-load 300 \
+    --warmup 0.2 --timeout 60 --accounts 10 --ports 31210,21210 --bin-dir "$bin_dir" \
+    --out "$dir/sweep" >"$dir/sweep.txt" 2>"$dir/sweep.log" \
+    || fail "teechain bench sweep failed: $(tail -n 5 "$dir/sweep.log")"
+for load in 200 400; do
+    f="$dir/sweep/s1-transfer-$load.json"
+    [ -f "$f" ] || fail "no sweep report $f"
+    [ "$(jq --argjson l "$load" '
+      (.sweep.config == "s1") and (.sweep.build_chain_options == "-l 127.0.0.1:1")
+      and (.sweep.offered_load_tps == $l) and (.sweep.nodes == 1) and (.sweep.target == "leader")
+      and (.config.rate_tps == $l) and (.result.sent == 300) and (.result.committed == 300)
+      and (.result.latency_ms.p50 <= .result.latency_ms.p99)
+      and (.result.node | type == "object")
+    ' "$f")" = true ] || fail "inconsistent sweep report: $(cat "$f")"
+done
+"$(dirname "$0")/../../../scripts/bench-charts.sh" --data-only "$dir/sweep" "$dir/img" >/dev/null \
+    || fail "bench-charts.sh --data-only failed"
+[ "$(cut -d' ' -f1 "$dir/sweep/chart-data/s1-transfer.dat" | paste -sd, -)" = "200,400" ] \
+    || fail "chart data not one sorted line per load: $(cat "$dir/sweep/chart-data/s1-transfer.dat")"
+
+echo "smoke: bench sweep reports complete and consistent"
