@@ -340,12 +340,13 @@ void node_set_allowed(struct node *n, const size_t *indexes, size_t count)
 
 int node_block_peers(struct node *n, const uint64_t *raft_ids, size_t count)
 {
-    if (count > RAFT_MAX_NODES)
+    if (count > RAFT_MAX_NODES || (count > 0 && !raft_ids))
         return TC_EINVAL;
     if (!n->p2p)
         return TC_ESTATE;
     pthread_mutex_lock(&n->mu);
-    memcpy(n->blocked, raft_ids, count * sizeof(*raft_ids));
+    if (count > 0) /* raft_ids may be NULL when unblocking everyone */
+        memcpy(n->blocked, raft_ids, count * sizeof(*raft_ids));
     n->blocked_count = count;
     pthread_mutex_unlock(&n->mu);
     event_active(n->block_ev, EV_READ, 0);
