@@ -33,8 +33,12 @@
  *     node_run(n);            // until SIGTERM/SIGINT or node_stop()
  *     node_close(n);
  *
- * Only a single sealer can run today: a configuration with several sealers
- * or observers is refused at open (multi-node consensus is issue 5).
+ * Several nodes: every member of the chain (config.genesis, then the
+ * consensus system contract, exec/syscontract.h) is a Raft voter (sealer) or
+ * learner (observer); peers talk over P2P (net/p2p.h) through the loop
+ * thread; followers apply the leader's blocks without executing them and
+ * forward the transactions they admit; a node too far behind catches up by
+ * block sync (node/sync.h). See docs/node.md.
  */
 #ifndef TC_NODE_NODE_H
 #define TC_NODE_NODE_H
