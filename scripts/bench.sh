@@ -25,7 +25,7 @@ SWEEP_CONFIGS=(
 SWEEP_WORKLOADS=(transfer erc20)
 declare -A SWEEP_LOADS=(
   [transfer]="2000,5000,10000,15000,20000"
-  [erc20]="500,1500,3000,4500"
+  [erc20]="1500,4000,7000,10000,13000"
 )
 SWEEP_SECONDS=4 # sending time of each run (transactions = load x seconds)
 sweep_bin="${TC_BIN_DIR:-build/bin}" # teechain and teechaind

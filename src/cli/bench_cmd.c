@@ -47,7 +47,7 @@ const char bench_usage[] =
     "                             possible (default 0)\n"
     "      --outstanding N        closed loop: keep at most N sent and not yet\n"
     "                             committed or rejected (excludes --rate)\n"
-    "      --connections K        keep-alive HTTP connections (default 4)\n"
+    "      --connections K        keep-alive HTTP connections (default 16)\n"
     "      --batch B              eth_sendRawTransaction calls per JSON-RPC batch\n"
     "                             (default 50, at most 1000)\n"
     "      --warmup S             seconds after the first send excluded from the\n"

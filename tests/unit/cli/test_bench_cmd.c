@@ -42,7 +42,7 @@ static void test_defaults_without_options(void **state)
     assert_int_equal(cfg.txs, 10000);
     assert_int_equal(cfg.rate_tps, 0);
     assert_int_equal(cfg.outstanding, 0);
-    assert_int_equal(cfg.connections, 4);
+    assert_int_equal(cfg.connections, 16);
     assert_int_equal(cfg.batch, 50);
     assert_int_equal(cfg.warmup_ms, 1000);
     assert_int_equal(cfg.timeout_ms, 60000);
