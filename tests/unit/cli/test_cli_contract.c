@@ -31,6 +31,7 @@
 #include "cli/cli_contract.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli_run.h"
 #include "crypto/ecdsa.h"
 #include "crypto/keccak.h"
 
@@ -308,56 +309,10 @@ static void reset_node(const char *status)
 
 /* ---- running the CLI ------------------------------------------------------- */
 
-struct run {
-    int status;
-    char out[8192];
-    char err[8192];
-};
+/* Runs `teechain ARGS...` (NULL-terminated) with the output captured. */
+#define run_cli(r, ...) cli_run_capture((r), tmp_dir, __VA_ARGS__)
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f != NULL ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f != NULL)
-        fclose(f);
-}
-
-/* Runs `teechain ARGS...` (NULL-terminated) with stdout and stderr captured. */
-static void run_cli(struct run *r, ...)
-{
-    char *argv[64], out_path[160], err_path[160];
-    int argc = 0;
-    va_list ap;
-    argv[argc++] = "teechain";
-    va_start(ap, r);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 63;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    snprintf(out_path, sizeof(out_path), "%s/out", tmp_dir);
-    snprintf(err_path, sizeof(err_path), "%s/err", tmp_dir);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    r->status = cli_main(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    close(fo);
-    close(fe);
-    slurp(out_path, r->out, sizeof(r->out));
-    slurp(err_path, r->err, sizeof(r->err));
-}
-
-static void expect_usage(struct run *r, const char *fragment)
+static void expect_usage(struct cli_run *r, const char *fragment)
 {
     if (r->status != 2 || strstr(r->err, fragment) == NULL)
         fail_msg("expected usage error '%s', got status %d, stderr: %s", fragment, r->status,
@@ -390,7 +345,7 @@ static char *write_file(const char *name, const char *text)
 static void test_call_usage_errors_send_nothing(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x1");
     run_cli(&r, "call", CONTRACT, NULL);
     expect_usage(&r, "expected ADDR 'sig(types)(return types)'");
@@ -416,7 +371,7 @@ static void test_call_usage_errors_send_nothing(void **state)
 static void test_send_and_deploy_usage_errors_send_nothing(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x1");
     run_cli(&r, "send", "--key", key_path, "--rpc", url, NULL);
     expect_usage(&r, "--to ADDR (a transfer) or ADDR 'sig(types)' ARGS");
@@ -485,7 +440,7 @@ static void test_bytecode_files_tolerate_whitespace_and_prefix(void **state)
     assert_non_null(strstr(err, "cannot read /nonexistent/x.bin"));
     assert_int_equal(code.len, 0);
     bytes_free(&code);
-    struct run r;
+    struct cli_run r;
     run_cli(&r, "deploy", "/nonexistent/x.bin", "--key", key_path, "--rpc", url, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "cannot read /nonexistent/x.bin"));
@@ -509,7 +464,7 @@ static void test_block_tags_and_numbers(void **state)
 static void test_deploy_sends_code_and_constructor_args_and_prints_address(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     struct tx tx;
     struct bytes raw;
     reset_node("0x1");
@@ -555,7 +510,7 @@ static void test_deploy_sends_code_and_constructor_args_and_prints_address(void 
 static void test_deploy_with_failed_receipt_exits_1(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x0");
     char *bin = write_file("bad.bin", "fe");
     run_cli(&r, "deploy", bin, "--key", key_path, "--rpc", url, NULL);
@@ -567,7 +522,7 @@ static void test_deploy_with_failed_receipt_exits_1(void **state)
 static void test_send_contract_call_encodes_and_estimates(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     struct tx tx;
     struct bytes raw;
     reset_node("0x1");
@@ -605,7 +560,7 @@ static void test_send_contract_call_encodes_and_estimates(void **state)
 static void test_send_that_would_revert_is_not_sent(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x1");
     run_cli(&r, "send", CONTRACT, "nope()", "--key", key_path, "--rpc", url, NULL);
     assert_int_equal(r.status, 1);
@@ -616,7 +571,7 @@ static void test_send_that_would_revert_is_not_sent(void **state)
 static void test_transfer_form_of_send_still_works(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     struct tx tx;
     struct bytes raw;
     reset_node("0x1");
@@ -633,7 +588,7 @@ static void test_transfer_form_of_send_still_works(void **state)
 static void test_call_decodes_return_values(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x1");
     run_cli(&r, "call", CONTRACT, "get(address)(uint256,string)", "--rpc", url, "--from", CONTRACT,
             "--block", "12", CONTRACT, NULL);
@@ -673,7 +628,7 @@ static void test_call_decodes_return_values(void **state)
 static void test_call_revert_prints_reason_and_exits_1(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     reset_node("0x1");
     run_cli(&r, "call", CONTRACT, "nope()(uint256)", "--rpc", url, NULL);
     assert_int_equal(r.status, 1);
@@ -689,7 +644,7 @@ static void test_call_revert_prints_reason_and_exits_1(void **state)
 static void test_call_reports_unreachable_node(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     run_cli(&r, "call", CONTRACT, "get()", "--rpc", "http://127.0.0.1:1", "--timeout-ms", "2000",
             NULL);
     assert_int_equal(r.status, 1);

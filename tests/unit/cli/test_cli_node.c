@@ -29,6 +29,7 @@
 #include "cli/cli_node.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli_run.h"
 #include "crypto/ecdsa.h"
 #include "crypto/keccak.h"
 #include "exec/exec.h"
@@ -365,56 +366,10 @@ static int teardown(void **state)
 
 /* ---- running the CLI ------------------------------------------------------- */
 
-struct run {
-    int status;
-    char out[8192];
-    char err[8192];
-};
+/* Runs `teechain ARGS...` (NULL-terminated) with the output captured. */
+#define run_cli(r, ...) cli_run_capture((r), tmp_dir, __VA_ARGS__)
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f != NULL ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f != NULL)
-        fclose(f);
-}
-
-/* Runs `teechain ARGS...` (NULL-terminated) with stdout and stderr captured. */
-static void run_cli(struct run *r, ...)
-{
-    char *argv[64], out_path[160], err_path[160];
-    int argc = 0;
-    va_list ap;
-    argv[argc++] = "teechain";
-    va_start(ap, r);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 63;)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    snprintf(out_path, sizeof(out_path), "%s/out", tmp_dir);
-    snprintf(err_path, sizeof(err_path), "%s/err", tmp_dir);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    r->status = cli_main(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    close(fo);
-    close(fe);
-    slurp(out_path, r->out, sizeof(r->out));
-    slurp(err_path, r->err, sizeof(r->err));
-}
-
-static void expect_usage(struct run *r, const char *fragment)
+static void expect_usage(struct cli_run *r, const char *fragment)
 {
     if (r->status != 2 || strstr(r->err, fragment) == NULL)
         fail_msg("expected usage error '%s', got status %d, stderr: %s", fragment, r->status,
@@ -422,7 +377,7 @@ static void expect_usage(struct run *r, const char *fragment)
     assert_int_equal(node.sent, 0);
 }
 
-static void expect_ok(struct run *r)
+static void expect_ok(struct cli_run *r)
 {
     if (r->status != 0)
         fail_msg("expected success, got status %d, stderr: %s", r->status, r->err);
@@ -433,7 +388,7 @@ static void expect_ok(struct run *r)
 static void test_node_usage_errors_send_nothing(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     chain_reset();
     run_cli(&r, "node", NULL);
     expect_usage(&r, "missing action");
@@ -490,7 +445,7 @@ static void test_parse_fills_defaults_and_accepts_prefixed_ids(void **state)
 static void test_add_promote_remove_change_the_membership(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     chain_reset();
     run_cli(&r, "node", "add", new_hex, "--key", pem_path, "--rpc", url, NULL);
     expect_ok(&r);
@@ -528,7 +483,7 @@ static void test_add_promote_remove_change_the_membership(void **state)
 static void test_refused_change_prints_the_reason_and_sends_nothing(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     chain_reset();
     run_cli(&r, "node", "add", sealer_hex, "--key", pem_path, "--rpc", url, NULL);
     assert_int_equal(r.status, 1);
@@ -549,7 +504,7 @@ static void test_refused_change_prints_the_reason_and_sends_nothing(void **state
 static void test_missing_key_and_unreachable_node_fail_cleanly(void **state)
 {
     (void)state;
-    struct run r;
+    struct cli_run r;
     char missing[200];
     chain_reset();
     snprintf(missing, sizeof(missing), "%s/none.pem", tmp_dir);
